@@ -1,0 +1,101 @@
+"""Dagster assets: extraction into the landing zone, then one transactional load of every table."""
+
+import datetime as dt
+
+import dagster as dg
+
+from pipelines.checks import TABLE_CHECKS, run_table_checks
+from pipelines.landing import latest_run
+from pipelines.load import load_run
+from pipelines.metadata import column_schema, region_table, run_summary
+from pipelines.resources import LightsailResource, WarehouseResource
+from pipelines.snapshot import extract_run
+from pipelines.warehouse import q
+from schemas import INSTANCE_TABLES, TABLES, meta
+
+PARTITIONS = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC", end_offset=2)  # today exists whatever the schedule zone
+RAW = dg.AssetKey("lightsail_raw_pages")
+LOADED_TABLES = list(INSTANCE_TABLES) + ["quarantine", "snapshots", "extraction_runs"]
+
+
+@dg.asset(
+    key=RAW,
+    partitions_def=PARTITIONS,
+    group_name="lightsail",
+    kinds={"aws", "json"},
+    owners=["team:platform"],
+    description="Every GetInstances page of every configured account and region, kept as received "
+    "(gzip JSON) and normalised into staged Parquet for the load.",
+)
+def lightsail_raw_pages(context: dg.AssetExecutionContext, lightsail: LightsailResource, warehouse: WarehouseResource):
+    snapshot_date = dt.date.fromisoformat(context.partition_key)
+    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run_id)
+    regions = manifest["regions"]
+    failed = [r for r in regions if r["status"] != "ok"]
+    for r in failed:
+        context.log.error(f"{r['account']}/{r['region']} failed: {r['error']}")
+    if regions and len(failed) == len(regions):
+        raise dg.Failure(f"every region failed; first error: {failed[0]['error']}", metadata={"regions": region_table(regions)})
+    return dg.MaterializeResult(
+        metadata={
+            "run_folder": dg.MetadataValue.path(str(folder.path)),
+            "pages": sum(r["pages"] for r in regions),
+            "instances_received": sum(r["instances"] for r in regions),
+            "failed_regions": ", ".join(f"{r['account']}/{r['region']}" for r in failed) or "none",
+            "regions": region_table(regions),
+        }
+    )
+
+
+def _table_spec(name):
+    schema = TABLES[name]
+    return dg.AssetSpec(
+        name,
+        deps=[RAW],
+        description=meta(schema, "description"),
+        group_name="warehouse",
+        kinds={"duckdb"},
+        owners=["team:platform"],
+        partitions_def=PARTITIONS,
+        metadata={"dagster/column_schema": column_schema(schema), "primary_key": meta(schema, "primary_key")},
+    )
+
+
+@dg.multi_asset(
+    name="warehouse_tables",
+    specs=[_table_spec(name) for name in LOADED_TABLES],
+    check_specs=[spec for specs in TABLE_CHECKS.values() for spec in specs],
+    partitions_def=PARTITIONS,
+    pool="duckdb",
+)
+def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Load the partition's latest extraction into DuckDB in one transaction, then check it."""
+    snapshot_date = dt.date.fromisoformat(context.partition_key)
+    folder = latest_run(warehouse.data_dir, snapshot_date)
+    if folder is None:
+        raise dg.Failure(f"no extraction found for {snapshot_date}; materialise lightsail_raw_pages first")
+    manifest = folder.read_manifest()
+    con = warehouse.connect()
+    try:
+        inserted = load_run(con, folder, manifest)
+        counts = _snapshot_counts(con, snapshot_date)
+        summary = dg.MetadataValue.md(run_summary(con, snapshot_date, manifest))
+        for name in LOADED_TABLES:
+            metadata = {"dagster/row_count": counts[name], "rows_inserted": inserted.get(name, 0)}
+            if name == "instances":
+                metadata["summary"] = summary
+            yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+        yield from run_table_checks(con, snapshot_date, manifest)
+    finally:
+        con.close()
+    failed = [r for r in manifest["regions"] if r["status"] != "ok"]
+    if failed:
+        names = ", ".join(f"{r['account']}/{r['region']}" for r in failed)
+        raise dg.Failure(f"partial snapshot: {names} failed and kept their last good data", metadata={"regions": region_table(failed)})
+
+
+def _snapshot_counts(con, snapshot_date):
+    return {
+        name: con.execute(f"select count(*) from {q(name)} where snapshot_date = ?", [snapshot_date]).fetchone()[0]
+        for name in LOADED_TABLES
+    }

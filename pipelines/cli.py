@@ -1,0 +1,128 @@
+"""`lightsail-warehouse`: run the main job, the demo, or the local Lightsail endpoint from a terminal."""
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+DEMO_REGIONS = "us-east-1,eu-west-2,ap-southeast-2"
+DEMO_ACCOUNT = "123456789012"
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # one clear line unless --debug
+        if args.debug:
+            raise
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print("hint: rerun with --debug for the full traceback", file=sys.stderr)
+        return 1
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="lightsail-warehouse", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="snapshot the fleet into the warehouse (the main job)")
+    _warehouse_args(run)
+    run.add_argument("--regions", help="comma-separated regions (default: LIGHTSAIL_WAREHOUSE_REGIONS, else all)")
+    run.add_argument("--endpoint-url", help="Lightsail endpoint (default: AWS, or AWS_ENDPOINT_URL_LIGHTSAIL)")
+    run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    run.add_argument("--account-id", help="account id to record (default: from STS, else from the ARNs)")
+    run.add_argument("--no-health-status", action="store_true", help="do not ask for instance/system health")
+    run.add_argument("--max-workers", type=int, default=8, help="(account, region) pairs read in parallel")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the main job against the built-in local endpoint")
+    _warehouse_args(demo, db="data/demo.duckdb", data_dir="data/demo")
+    _fleet_args(demo, size=1200, regions=DEMO_REGIONS, page_size=100)
+    demo.set_defaults(func=cmd_demo)
+
+    fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
+    _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
+    fake.add_argument("--port", type=int, default=4566)
+    fake.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered 'Rate exceeded'")
+    fake.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered HTTP 500")
+    fake.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    fake.set_defaults(func=cmd_fake_endpoint)
+    return parser
+
+
+def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir="data"):
+    parser.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", db), help=f"DuckDB file (default {db})")
+    parser.add_argument("--data-dir", default=data_dir, help=f"raw landing and staging folder (default {data_dir})")
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=None, help="snapshot date (default: today, UTC)")
+
+
+def _fleet_args(parser, size, regions, page_size):
+    parser.add_argument("--size", type=int, default=size, help=f"instances in the generated fleet (default {size})")
+    parser.add_argument("--fleet-regions", default=regions, help=f"regions of the fleet (default {regions})")
+    parser.add_argument("--page-size", type=int, default=page_size, help=f"instances per page (default {page_size})")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--account", default=DEMO_ACCOUNT, help="account id of the generated fleet")
+
+
+def _endpoint_config(args, **faults):
+    from pipelines.fake_endpoint.server import EndpointConfig
+
+    return EndpointConfig(
+        fleet_size=args.size, regions=tuple(_split(args.fleet_regions)), page_size=args.page_size,
+        seed=args.seed, account_id=args.account, **faults,
+    )
+
+
+def cmd_run(args):
+    from pipelines.resources import LightsailResource, WarehouseResource
+    from pipelines.runner import run_job, summary
+
+    lightsail = LightsailResource(
+        regions=_split(args.regions), endpoint_url=args.endpoint_url, profile=args.profile,
+        account_id=args.account_id, include_health_status=not args.no_health_status, max_workers=args.max_workers,
+    )
+    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir)
+    ok, message = run_job(lightsail, warehouse, args.date or dt.datetime.now(dt.timezone.utc).date())
+    print(summary(warehouse))
+    if not ok:
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+
+
+def cmd_demo(args):
+    from pipelines.fake_endpoint.server import FakeLightsail
+
+    with FakeLightsail(_endpoint_config(args)) as endpoint:
+        url = endpoint.url
+        print(f"local Lightsail endpoint with {args.size} generated instances: {url}")
+        os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_ENDPOINT_URL_LIGHTSAIL=url)
+        os.environ.pop("AWS_PROFILE", None)
+        args.regions, args.endpoint_url, args.profile, args.account_id = args.fleet_regions, url, None, args.account
+        args.no_health_status, args.max_workers = False, 8
+        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+        return cmd_run(args)
+
+
+def cmd_fake_endpoint(args):
+    from pipelines.fake_endpoint.server import serve
+
+    config = _endpoint_config(
+        args, port=args.port, throttle_rate=args.throttle_rate, error_rate=args.error_rate, latency_s=args.latency,
+    )
+    serve(config, announce=lambda url: print(
+        f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}); Ctrl-C stops it.\n"
+        f"  export AWS_ENDPOINT_URL_LIGHTSAIL={url} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo",
+        flush=True,
+    ))
+
+
+def _split(text):
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The raw landing zone: every page as received, gzip-compressed, one folder per run/account/region.
+
+data/runs/<snapshot date>/<run id>/
+    raw/<account>/<region>/page-00000.json.gz   bodies exactly as AWS sent them (no headers, no signatures)
+    staged/<account>/<region>/<table>.parquet   the normalised tables, ready for one transactional load
+    manifest.json                               what was extracted, per (account, region)
+"""
+
+import datetime as dt
+import gzip
+import json
+import os
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+LATEST = "LATEST"
+
+
+class RunFolder:
+    def __init__(self, root, snapshot_date, run_id):
+        self.snapshot_date, self.run_id = snapshot_date, run_id
+        self.path = Path(root) / "runs" / snapshot_date.isoformat() / run_id
+
+    def raw_dir(self, account_id, region):
+        return self.path / "raw" / account_id / region
+
+    def staged_dir(self, account_id, region):
+        return self.path / "staged" / account_id / region
+
+    def write_page(self, account_id, region, number, body):
+        folder = self.raw_dir(account_id, region)
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / f"page-{number:05d}.json.gz", gzip.compress(body, compresslevel=1))
+
+    def raw_pages(self, account_id, region):
+        """The bodies of one region's pages, in page order."""
+        for file in sorted(self.raw_dir(account_id, region).glob("page-*.json.gz")):
+            yield gzip.decompress(file.read_bytes())
+
+    def write_manifest(self, manifest):
+        self.path.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        _atomic_write(self.path.parent / LATEST, self.run_id.encode())
+
+    def read_manifest(self):
+        return json.loads((self.path / MANIFEST).read_text())
+
+
+def latest_run(root, snapshot_date):
+    """The RunFolder of the last finished extraction for a snapshot date, or None."""
+    pointer = Path(root) / "runs" / snapshot_date.isoformat() / LATEST
+    if not pointer.exists():
+        return None
+    return RunFolder(root, snapshot_date, pointer.read_text().strip())
+
+
+def find_run(root, run_id):
+    """A RunFolder by run id, whatever its snapshot date."""
+    for candidate in (Path(root) / "runs").glob(f"*/{run_id}"):
+        return RunFolder(root, dt.date.fromisoformat(candidate.parent.name), run_id)
+    raise FileNotFoundError(f"no run {run_id} under {Path(root) / 'runs'}")
+
+
+def _atomic_write(path, data):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,109 @@
+"""Load: one transaction puts a run's staged tables into the warehouse and recreates the views.
+
+For every (account, region) that was extracted completely, the snapshot's rows are replaced (so reruns
+are idempotent and a shrinking fleet shrinks); regions that failed are not touched, so their last good
+data stays current. A crash anywhere before COMMIT leaves the previous contents as they were.
+"""
+
+import datetime as dt
+
+import pyarrow as pa
+
+from pipelines.staging import staged_files
+from pipelines.warehouse import create_views, ensure_tables, q
+from schemas import INSTANCE_TABLES, TABLES
+
+
+def load_run(con, folder, manifest, before_commit=None):
+    """Load `folder`'s staged tables; returns rows inserted per table."""
+    loaded = [r for r in manifest["regions"] if r["status"] == "ok"]
+    snapshot_date = dt.date.fromisoformat(manifest["snapshot_date"])
+    scope = pa.table(
+        {
+            "snapshot_date": pa.array([snapshot_date] * len(loaded), pa.date32()),
+            "account_id": pa.array([r["account_id"] for r in loaded], pa.string()),
+            "region": pa.array([r["region"] for r in loaded], pa.string()),
+        }
+    )
+    con.execute("begin transaction")
+    try:
+        ensure_tables(con)
+        con.register("_scope", scope)
+        inserted = {}
+        for name in list(INSTANCE_TABLES) + ["quarantine", "snapshots"]:
+            _delete_scope(con, name)
+        staged = [staged_files(folder.staged_dir(r["account"], r["region"])) for r in loaded]
+        for name in list(INSTANCE_TABLES) + ["quarantine"]:
+            inserted[name] = _insert_parquet(con, name, [str(files[name]) for files in staged if name in files])
+        inserted["snapshots"] = _insert_arrow(con, "snapshots", _snapshot_rows(manifest, loaded))
+        inserted["extraction_runs"] = _insert_arrow(con, "extraction_runs", _run_rows(manifest))
+        create_views(con)
+        if before_commit:
+            before_commit(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_scope")
+    return inserted
+
+
+def _delete_scope(con, name):
+    con.execute(
+        f"delete from {q(name)} as t using _scope as s "
+        "where t.snapshot_date = s.snapshot_date and t.account_id = s.account_id and t.region = s.region"
+    )
+
+
+def _insert_parquet(con, name, files):
+    if not files:
+        return 0
+    return con.execute(f"insert into {q(name)} by name select * from read_parquet(?)", [files]).fetchone()[0]
+
+
+def _insert_arrow(con, name, table):
+    if table.num_rows == 0:
+        return 0
+    con.register("_rows", table)
+    try:
+        return con.execute(f"insert into {q(name)} by name select * from _rows").fetchone()[0]
+    finally:
+        con.unregister("_rows")
+
+
+def _snapshot_rows(manifest, loaded):
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [
+        {
+            "snapshot_date": dt.date.fromisoformat(manifest["snapshot_date"]),
+            "account_id": r["account_id"],
+            "region": r["region"],
+            "run_id": manifest["run_id"],
+            "loaded_at": now,
+            "instances": r["loaded"],
+            "quarantined": r["quarantined"],
+        }
+        for r in loaded
+    ]
+    return pa.Table.from_pylist(rows, schema=TABLES["snapshots"])
+
+
+def _run_rows(manifest):
+    rows = [
+        {
+            "run_id": manifest["run_id"],
+            "snapshot_date": dt.date.fromisoformat(manifest["snapshot_date"]),
+            "account_id": r["account_id"] or "unknown",
+            "region": r["region"],
+            "status": r["status"],
+            "pages": r["pages"],
+            "instances": r["instances"],
+            "attempts": r["attempts"],
+            "started_at": dt.datetime.fromtimestamp(r["started_at"], dt.timezone.utc),
+            "duration_s": r["duration_s"],
+            "error": r.get("error"),
+        }
+        for r in manifest["regions"]
+    ]
+    return pa.Table.from_pylist(rows, schema=TABLES["extraction_runs"])

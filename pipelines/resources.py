@@ -1,0 +1,76 @@
+"""Dagster resources: thin typed settings around the pure extract and warehouse code. No AWS call here."""
+
+import datetime as dt
+import os
+
+import dagster as dg
+from pydantic import Field
+
+from pipelines.accounts import Account
+from pipelines.extract import ClientSettings
+from pipelines.regions import discover_regions, validate_regions
+from pipelines.snapshot import RunPlan
+from pipelines.warehouse import connect
+
+
+class AccountConfig(dg.Config):
+    """One account to read: a named profile, or a role assumed from the base credentials."""
+
+    name: str
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    account_id: str | None = None
+
+
+class LightsailResource(dg.ConfigurableResource):
+    """Where and how to read Lightsail. Credentials come from the standard AWS chain."""
+
+    regions: list[str] = Field(default=[], description="Regions to read; empty = LIGHTSAIL_WAREHOUSE_REGIONS, else every region GetRegions lists.")
+    profile: str | None = Field(default=None, description="AWS profile for the base credentials.")
+    endpoint_url: str | None = Field(default=None, description="Endpoint override; AWS_ENDPOINT_URL_LIGHTSAIL also works.")
+    account_id: str | None = Field(default=None, description="Account id of the default account (else STS, else the ARNs served).")
+    accounts: list[AccountConfig] = Field(default=[], description="Accounts to read; empty = the default credentials only.")
+    retry_mode: str = Field(default="standard", description="botocore retry mode: standard or adaptive.")
+    max_attempts: int = Field(default=10, description="botocore max attempts per request, retries included.")
+    include_health_status: bool = Field(default=True, description="Ask GetInstances for instanceStatus/systemStatus.")
+    max_workers: int = Field(default=8, description="(account, region) pairs read in parallel.")
+
+    def client_settings(self):
+        return ClientSettings(
+            profile=self.profile, endpoint_url=self.endpoint_url,
+            retry_mode=self.retry_mode, max_attempts=self.max_attempts,
+        )
+
+    def account_list(self):
+        if not self.accounts:
+            return [Account(account_id=self.account_id)]
+        return [Account(**a.model_dump()) for a in self.accounts]
+
+    def region_list(self):
+        """The configured regions (validated), or the discovered ones; called at run time only."""
+        configured = self.regions or [r for r in os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "").split(",") if r.strip()]
+        if configured:
+            return validate_regions([r.strip() for r in configured])
+        return discover_regions(self.client_settings(), self.account_list()[0])
+
+    def plan(self, snapshot_date: dt.date) -> RunPlan:
+        return RunPlan(
+            snapshot_date=snapshot_date,
+            regions=self.region_list(),
+            accounts=self.account_list(),
+            client=self.client_settings(),
+            include_health_status=self.include_health_status,
+            max_workers=self.max_workers,
+        )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file and the folder for raw pages and staging."""
+
+    path: str = Field(default="data/warehouse.duckdb", description="DuckDB file of the warehouse.")
+    data_dir: str = Field(default="data", description="Folder for raw landing and staged files.")
+    lock_timeout_s: float = Field(default=30.0, description="How long to wait for a DuckDB file another process holds.")
+
+    def connect(self, read_only=False):
+        return connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)

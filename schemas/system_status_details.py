@@ -1,0 +1,19 @@
+"""`system_status_details`: the checks behind each instance's system health status."""
+
+import pyarrow as pa
+
+from schemas._columns import TIMESTAMP, column, extra_column, parent_columns, snapshot_columns, table
+
+SCHEMA = table(
+    "system_status_details",
+    "Details of `systemStatus` (the system health checks); empty unless health status was requested.",
+    "systemStatus.details[]",
+    snapshot_columns()
+    + parent_columns(("detail_index", "systemStatus.details"))
+    + [
+        column("name", pa.string(), "Check name, e.g. reachability.", source="name"),
+        column("status", pa.string(), "passed, failed, initializing or insufficient-data.", source="status"),
+        column("impaired_since", TIMESTAMP, "Since when the check has failed.", source="impairedSince"),
+        extra_column(),
+    ],
+)
