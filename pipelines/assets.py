@@ -29,7 +29,7 @@ LOADED_TABLES = list(INSTANCE_TABLES) + ["quarantine", "snapshots", "extraction_
 )
 def lightsail_raw_pages(context: dg.AssetExecutionContext, lightsail: LightsailResource, warehouse: WarehouseResource):
     snapshot_date = dt.date.fromisoformat(context.partition_key)
-    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run_id)
+    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id)
     regions = manifest["regions"]
     failed = [r for r in regions if r["status"] != "ok"]
     for r in failed:
