@@ -13,6 +13,8 @@ import boto3
 import orjson
 from botocore.config import Config
 
+from pipelines.gc_pause import gc_paused
+
 SERVICE = "lightsail"
 _RAW = "RawBody"
 _RECORDS = "RawRecords"
@@ -69,7 +71,8 @@ def _keep_raw_body(response_dict, customized_response_dict, **_):
         return
     body = response_dict["body"]
     try:
-        document = orjson.loads(body)
+        with gc_paused():
+            document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise MalformedPage(f"GetInstances answered 200 with a body that is not JSON: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("instances", []), list):

@@ -4,6 +4,7 @@ import shutil
 
 import pyarrow.parquet as pq
 
+from pipelines.gc_pause import gc_paused
 from pipelines.normalise import normalise_records
 from schemas import INSTANCE_TABLES, TABLES
 
@@ -29,7 +30,8 @@ class RegionStager:
     def flush(self):
         if not self.pending:
             return
-        batch = normalise_records(self.pending, self.snapshot, first_index=self.received)
+        with gc_paused():
+            batch = normalise_records(self.pending, self.snapshot, first_index=self.received)
         self.received += batch.received
         self.loaded += batch.loaded
         self.quarantined += batch.quarantine.num_rows

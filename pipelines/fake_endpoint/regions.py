@@ -1,0 +1,43 @@
+"""The real Lightsail regions and their GetRegions records, read from botocore's model and endpoint data."""
+
+from functools import cache
+
+import botocore.session
+
+from pipelines.fake_endpoint.catalog import AZ_LETTERS
+
+_CONTINENTS = {"us": "NA", "ca": "NA", "sa": "SA", "eu": "EU", "ap": "AP"}
+
+
+@cache
+def lightsail_regions() -> tuple[str, ...]:
+    """Regions in the model's RegionName enum plus those botocore's endpoint data lists for Lightsail."""
+    session = botocore.session.get_session()
+    modelled = session.get_service_model("lightsail").shape_for("RegionName").enum
+    return tuple(sorted(set(modelled) | set(session.get_available_regions("lightsail"))))
+
+
+@cache
+def region_records(include_azs: bool = False, include_database_azs: bool = False) -> tuple[dict, ...]:
+    """GetRegions `regions` entries; availability zones are listed only when asked for, as the API does."""
+    names = _aws_region_names()
+    records = []
+    for region in lightsail_regions():
+        # "US East (N. Virginia)" -> "N. Virginia"
+        display = names.get(region, region).rpartition("(")[2].rstrip(")")
+        zones = [{"zoneName": region + x, "state": "available"} for x in AZ_LETTERS.get(region, "abc")]
+        records.append({
+            "continentCode": _CONTINENTS.get(region.split("-")[0], "NA"),
+            "description": f"This region is recommended to serve users in or near {display}",
+            "displayName": display,
+            "name": region,
+            "availabilityZones": zones if include_azs else [],
+            "relationalDatabaseAvailabilityZones": zones if include_database_azs else [],
+        })
+    return tuple(records)
+
+
+def _aws_region_names() -> dict[str, str]:
+    partitions = botocore.session.get_session().get_data("endpoints")["partitions"]
+    aws = next(p for p in partitions if p["partition"] == "aws")
+    return {name: info.get("description", name) for name, info in aws["regions"].items()}
