@@ -2,7 +2,8 @@
 
 For every (account, region) that was extracted completely, the snapshot's rows are replaced (so reruns
 are idempotent and a shrinking fleet shrinks); regions that failed are not touched, so their last good
-data stays current. A crash anywhere before COMMIT leaves the previous contents as they were.
+data stays current. A crash anywhere before COMMIT leaves the previous contents as they were. After the
+commit, a read-only copy is published for readers (`pipelines.warehouse.publish_reader_copy`).
 """
 
 import datetime as dt
@@ -10,12 +11,16 @@ import datetime as dt
 import pyarrow as pa
 
 from pipelines.staging import staged_files
-from pipelines.warehouse import create_views, ensure_tables, q
+from pipelines.warehouse import create_views, ensure_tables, publish_reader_copy, q
 from schemas import INSTANCE_TABLES, TABLES
 
 
-def load_run(con, folder, manifest, before_commit=None):
-    """Load `folder`'s staged tables; returns rows inserted per table."""
+def load_run(con, folder, manifest, before_commit=None, publish=True, tables=TABLES):
+    """Load `folder`'s staged tables; returns rows inserted per table.
+
+    `before_commit(con)` runs inside the transaction after everything is written (tests kill the process
+    there); `tables` is the schema set this code version declares (tests pass an older one).
+    """
     loaded = [r for r in manifest["regions"] if r["status"] == "ok"]
     snapshot_date = dt.date.fromisoformat(manifest["snapshot_date"])
     scope = pa.table(
@@ -27,16 +32,17 @@ def load_run(con, folder, manifest, before_commit=None):
     )
     con.execute("begin transaction")
     try:
-        ensure_tables(con)
+        ensure_tables(con, tables)
         con.register("_scope", scope)
         inserted = {}
         for name in list(INSTANCE_TABLES) + ["quarantine", "snapshots"]:
             _delete_scope(con, name)
+        con.execute("delete from extraction_runs where run_id = ?", [manifest["run_id"]])  # the same run loaded again
         staged = [staged_files(folder.staged_dir(r["account"], r["region"])) for r in loaded]
         for name in list(INSTANCE_TABLES) + ["quarantine"]:
             inserted[name] = _insert_parquet(con, name, [str(files[name]) for files in staged if name in files])
-        inserted["snapshots"] = _insert_arrow(con, "snapshots", _snapshot_rows(manifest, loaded))
-        inserted["extraction_runs"] = _insert_arrow(con, "extraction_runs", _run_rows(manifest))
+        inserted["snapshots"] = _insert_arrow(con, "snapshots", _snapshot_rows(manifest, loaded, tables))
+        inserted["extraction_runs"] = _insert_arrow(con, "extraction_runs", _run_rows(manifest, tables))
         create_views(con)
         if before_commit:
             before_commit(con)
@@ -46,6 +52,8 @@ def load_run(con, folder, manifest, before_commit=None):
         raise
     finally:
         con.unregister("_scope")
+    if publish:
+        publish_reader_copy(con)
     return inserted
 
 
@@ -72,7 +80,7 @@ def _insert_arrow(con, name, table):
         con.unregister("_rows")
 
 
-def _snapshot_rows(manifest, loaded):
+def _snapshot_rows(manifest, loaded, tables):
     now = dt.datetime.now(dt.timezone.utc)
     rows = [
         {
@@ -86,15 +94,18 @@ def _snapshot_rows(manifest, loaded):
         }
         for r in loaded
     ]
-    return pa.Table.from_pylist(rows, schema=TABLES["snapshots"])
+    return pa.Table.from_pylist(rows, schema=tables["snapshots"])
 
 
-def _run_rows(manifest):
+def _run_rows(manifest, tables):
+    # A region that failed before its first page has no account id of its own: take its account's from the
+    # run's other regions, so reports can tell which account's region is stale.
+    known = {r["account"]: r["account_id"] for r in manifest["regions"] if r.get("account_id")}
     rows = [
         {
             "run_id": manifest["run_id"],
             "snapshot_date": dt.date.fromisoformat(manifest["snapshot_date"]),
-            "account_id": r["account_id"] or "unknown",
+            "account_id": r["account_id"] or known.get(r.get("account")) or "unknown",
             "region": r["region"],
             "status": r["status"],
             "pages": r["pages"],
@@ -106,4 +117,4 @@ def _run_rows(manifest):
         }
         for r in manifest["regions"]
     ]
-    return pa.Table.from_pylist(rows, schema=TABLES["extraction_runs"])
+    return pa.Table.from_pylist(rows, schema=tables["extraction_runs"])

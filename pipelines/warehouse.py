@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pyarrow as pa
 from schemas import TABLES, meta
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-_LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?: by user .*)?\.?\s*(?:See also|$)", re.S)
+# DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 42) [by user x]. [However, ...] See also ...'
+_LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\)|\. |\.?$)", re.S)
 
 
 class WarehouseLocked(Exception):
@@ -47,16 +49,18 @@ def _lock_message(path, error, waited):
         if match.group(2):
             holder += f" (PID {match.group(2)}{_process_name(match.group(2))})"
     return (
-        f"the warehouse {path} is locked by {holder}; waited {waited:.0f}s. Close that process "
-        f"(a DuckDB CLI or notebook holding the file), or read through a snapshot copy (see README)."
+        f"the warehouse {path} is locked by {holder}; waited {waited:g}s. Close that process "
+        f"(a DuckDB CLI or notebook holding the file); to query while runs happen, open the read-only copy "
+        f"{reader_path(path)} that every load publishes."
     )
 
 
 def _process_name(pid):
     try:
-        return ": " + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()[:120]
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+    return ": " + " ".join(argv.split())[:120]
 
 
 def duckdb_type(arrow_type):
@@ -77,10 +81,10 @@ def q(identifier):
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def ensure_tables(con):
+def ensure_tables(con, tables=TABLES):
     """Create missing tables and add columns that a newer schema declares (history is kept)."""
     existing = _existing_columns(con)
-    for name, schema in TABLES.items():
+    for name, schema in tables.items():
         if name not in existing:
             con.execute(_create_table_sql(name, schema))
             _comment(con, name, schema)
@@ -121,13 +125,13 @@ def _literal(text):
 
 
 def sql_objects():
-    """(name, sql) for every view in sql/ (one object per file, file name = object name)."""
+    """(name, sql) for every object in sql/ (one object per file, file name = object name)."""
     files = sorted(SQL_DIR.rglob("*.sql"))
     return [(f.stem, f.read_text()) for f in files]
 
 
 def create_views(con):
-    """(Re)create every view, each after the views it reads from."""
+    """(Re)create every view (and create the settings tables once), each after the objects it reads from."""
     for _, sql in ordered_sql_objects():
         con.execute(sql)
 
@@ -135,9 +139,10 @@ def create_views(con):
 def ordered_sql_objects():
     """sql/ objects in dependency order (a view is created after every view whose name it mentions)."""
     objects = dict(sql_objects())
+    code = {name: re.sub(r"--[^\n]*", "", sql) for name, sql in objects.items()}  # names in comments don't count
     mentions = {
-        name: {other for other in objects if other != name and re.search(rf"\b{other}\b", sql)}
-        for name, sql in objects.items()
+        name: {other for other in objects if other != name and re.search(rf"\b{other}\b", code[name])}
+        for name in objects
     }
     ordered, done = [], set()
 
@@ -154,6 +159,56 @@ def ordered_sql_objects():
     for name in sorted(objects):
         visit(name)
     return ordered
+
+
+def broken_views(con):
+    """{view: error} for every view that no longer binds (e.g. after a column was removed)."""
+    broken = {}
+    for (name,) in con.execute(
+        "select view_name from duckdb_views() where not internal and database_name = current_database() order by 1"
+    ).fetchall():
+        try:
+            con.execute(f"select * from {q(name)} limit 0").fetchall()
+        except duckdb.Error as error:
+            broken[name] = str(error).splitlines()[0]
+    return broken
+
+
+def reader_path(path):
+    """Where the read-only copy for analysts is published: data/warehouse.duckdb -> data/warehouse.reader.duckdb."""
+    path = Path(path)
+    return path.with_name(path.stem + ".reader.duckdb")
+
+
+def publish_reader_copy(con):
+    """Copy the committed warehouse next to itself for readers; the caller must hold the write connection.
+
+    DuckDB lets no other process open a file while a writer holds it, so analysts open this copy instead.
+    It is written under a temporary name and renamed into place: a reader that has the previous copy open
+    keeps reading it undisturbed, new readers get the new one, and a crash leaves the previous copy.
+    """
+    path = database_path(con)
+    if path is None:  # in-memory warehouse: nothing to publish
+        return None
+    con.execute("checkpoint")  # everything committed is now in the main file, the WAL is empty
+    target = reader_path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(path, tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    tmp.chmod(0o444)  # a read-write open would fail instead of leaving a WAL next to the copy
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    os.replace(tmp, target)
+    return target
+
+
+def database_path(con):
+    """The file behind `con`'s current database, or None when it is in memory."""
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return Path(path) if path else None
 
 
 def table_counts(con):

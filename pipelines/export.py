@@ -1,0 +1,85 @@
+"""Parquet export: every warehouse table, current snapshot or all history, hive-partitioned by snapshot date.
+
+DIR/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet, each file cast back to the table's Arrow schema from
+`schemas/` (descriptions included) minus `snapshot_date`, which the folder name carries. Read it back with
+`pyarrow.parquet.read_table(DIR/<table>, partitioning=partitioning())`, or in DuckDB with
+`read_parquet('DIR/<table>/*/*.parquet', hive_partitioning = true, hive_types = {'snapshot_date': date})`.
+"""
+
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from pipelines.warehouse import q
+from schemas import TABLES
+
+PARTITION = "snapshot_date"
+BATCH_ROWS = 100_000  # bounds memory: one snapshot of a table is streamed this many rows at a time
+
+
+def partitioning():
+    """The hive partitioning of an export, with `snapshot_date` typed as a date."""
+    return ds.partitioning(pa.schema([pa.field(PARTITION, pa.date32())]), flavor="hive")
+
+
+def file_schema(schema):
+    """What each Parquet file holds: the table's schema without the partition column."""
+    return schema.remove(schema.get_field_index(PARTITION))
+
+
+def export_parquet(con, out_dir, all_history=False, tables=TABLES):
+    """Export `tables` under `out_dir`; returns rows written per table.
+
+    Everything is written aside first and each table's folder then replaced whole, so a rerun never
+    mixes two exports and a crash leaves the previous export in place.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
+    try:
+        rows = {name: _export_table(con, name, schema, work / name, all_history) for name, schema in tables.items()}
+        for name in tables:
+            _replace(work / name, out_dir / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _export_table(con, name, schema, folder, all_history):
+    folder.mkdir()
+    source = _source_sql(name, all_history)
+    dates = [d for (d,) in con.execute(f"select distinct {q(PARTITION)} from ({source}) order by 1").fetchall()]
+    target = file_schema(schema)
+    columns = ", ".join(q(f.name) for f in target)
+    written = 0
+    for snapshot_date in dates:
+        part = folder / f"{PARTITION}={snapshot_date.isoformat()}"
+        part.mkdir()
+        relation = con.sql(f"select {columns} from ({source}) where {q(PARTITION)} = ?", params=[snapshot_date])
+        with pq.ParquetWriter(part / "part-0.parquet", target, compression="zstd") as writer:
+            for batch in relation.to_arrow_reader(BATCH_ROWS):
+                writer.write_table(pa.Table.from_batches([batch]).cast(target))
+                written += batch.num_rows
+    return written
+
+
+def _source_sql(name, all_history):
+    if all_history:
+        return f"select * from {q(name)}"
+    return f"select t.* from {q(name)} as t join current_snapshots using (snapshot_date, account_id, region)"
+
+
+def _replace(new, old):
+    """Put folder `new` where `old` is, removing the previous one."""
+    if old.exists():
+        stale = old.with_name(f".replaced-{old.name}-{uuid.uuid4().hex[:8]}")
+        old.rename(stale)
+        new.rename(old)
+        shutil.rmtree(stale)
+    else:
+        new.rename(old)

@@ -1,0 +1,26 @@
+-- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
+-- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
+create or replace view report_stale_regions as
+with last_good as (
+    select account_id, region, max(snapshot_date) as last_good_snapshot, arg_max(loaded_at, snapshot_date) as last_good_loaded_at
+    from snapshots
+    group by all
+),
+failures as (
+    select r.*, g.last_good_snapshot, g.last_good_loaded_at
+    from extraction_runs as r
+    left join last_good as g using (account_id, region)
+    where r.status <> 'ok' and (g.last_good_snapshot is null or r.snapshot_date > g.last_good_snapshot)
+)
+select
+    account_id, region,
+    any_value(last_good_snapshot) as last_good_snapshot,
+    any_value(last_good_loaded_at) as last_good_loaded_at,
+    min(snapshot_date) as stale_since,
+    min(started_at) as failing_since,
+    max(snapshot_date) as latest_failed_snapshot,
+    count(*) as failed_attempts,
+    arg_max(error, started_at) as latest_error
+from failures
+group by account_id, region
+order by account_id, region

@@ -1,0 +1,154 @@
+"""History: current views across snapshots, change tracking between consecutive snapshots, schema evolution."""
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import warehouse
+from pipelines.load import load_run
+from pipelines.warehouse import connect, ensure_tables
+from schemas import TABLES
+from tests.warehouse_helpers import ACCOUNT, assert_views_work, disk, instance, load_records, port, query, stage_run
+
+DAY1, DAY2, DAY3 = dt.date(2026, 12, 1), dt.date(2026, 12, 2), dt.date(2026, 12, 3)
+ARN = f"arn:aws:lightsail:us-east-1:{ACCOUNT}:Instance/"
+EU_ARN = f"arn:aws:lightsail:eu-west-2:{ACCOUNT}:Instance/"
+
+
+def test_current_views_show_the_latest_complete_snapshot_of_each_region(tmp_path):
+    db, root = tmp_path / "w.duckdb", tmp_path / "data"
+    load_records(db, root, DAY1, {"us-east-1": [instance("a"), instance("b")], "eu-west-2": [instance("c", "eu-west-2")]})
+    load_records(db, root, DAY2, {"us-east-1": [instance("a", state="stopped")], "eu-west-2": "AccessDenied"})
+
+    assert query(db, "select region, snapshot_date, name, state_name from current_instances order by region") == [
+        ("eu-west-2", DAY1, "c", "running"),
+        ("us-east-1", DAY2, "a", "stopped"),
+    ]
+    assert query(db, "select region, snapshot_date from current_snapshots order by region") == [
+        ("eu-west-2", DAY1), ("us-east-1", DAY2),
+    ]
+    assert query(db, "select snapshot_date, count(*) from instances group by 1 order by 1") == [(DAY1, 3), (DAY2, 1)]
+    assert query(db, "select region, count(*) from current_disks group by 1 order by 1") == [("eu-west-2", 1), ("us-east-1", 1)]
+
+
+def _day1():
+    a = instance(
+        "a", tokens="optional", data_disks=[disk("d1", 32)],
+        ports=[port(22), port(80), port(5432, cidrs=["10.0.0.0/8", "172.16.0.0/12"]), port(9000, cidrs=["1.1.1.1/32"])],
+    )
+    b = instance("b", ports=[port(443, cidrs=["10.0.0.0/8"]), port(8080)])
+    return {
+        "us-east-1": [a, b, instance("c")],
+        "eu-west-2": [instance("e", "eu-west-2")],
+    }
+
+
+def _day2():
+    a = instance(
+        "a", state="stopped", public_ip=None, tokens="required", data_disks=[disk("d2", 64)],
+        ports=[port(22), port(80, 90), port(5432, cidrs=["10.0.0.0/8"]), port(9000, cidrs=["2.2.2.2/32"])],
+    )
+    b = instance(
+        "b", blueprint="debian_12", bundle="small_3_0", static_ip=True,
+        ports=[port(443, cidrs=["10.0.0.0/8"], aliases=["lightsail-connect"]), port(3389, cidrs=["1.2.3.4/32"])],
+    )
+    return {"us-east-1": [a, b, instance("d")], "eu-west-2": "AccessDenied"}
+
+
+def _day3():
+    day2 = _day2()
+    return {"us-east-1": day2["us-east-1"], "eu-west-2": [instance("e", "eu-west-2", state="stopped")]}
+
+
+def _three_days(tmp_path):
+    db, root = tmp_path / "w.duckdb", tmp_path / "data"
+    for day, regions in ((DAY1, _day1()), (DAY2, _day2()), (DAY3, _day3())):
+        load_records(db, root, day, regions)
+    return db
+
+
+def test_instances_added_and_removed_between_consecutive_snapshots(tmp_path):
+    db = _three_days(tmp_path)
+    assert query(db, "select * from instance_changes order by all") == [
+        (ACCOUNT, "us-east-1", DAY2, DAY1, "added", ARN + "d", "d"),
+        (ACCOUNT, "us-east-1", DAY2, DAY1, "removed", ARN + "c", "c"),
+    ]
+
+
+def test_field_changes_old_to_new_per_instance(tmp_path):
+    db = _three_days(tmp_path)
+    rows = query(
+        db,
+        "select region, snapshot_date, previous_date, instance_name, field, change, old_value, new_value "
+        "from instance_field_changes order by all",
+    )
+    d2 = ("us-east-1", DAY2, DAY1)
+    assert sorted(rows, key=_text) == sorted([
+        (*d2, "a", "state_name", "changed", "running", "stopped"),
+        (*d2, "a", "public_ip_address", "changed", "52.0.0.1", None),
+        (*d2, "a", "metadata_http_tokens", "changed", "optional", "required"),
+        (*d2, "a", "disk", "detached", "d1 (32 GB, /dev/xvdf)", None),
+        (*d2, "a", "disk", "attached", None, "d2 (64 GB, /dev/xvdf)"),
+        (*d2, "a", "firewall_rule", "widened", "inbound tcp 80 from 0.0.0.0/0", "inbound tcp 80-90 from 0.0.0.0/0"),
+        (*d2, "a", "firewall_rule", "narrowed", "inbound tcp 5432 from 10.0.0.0/8, 172.16.0.0/12", "inbound tcp 5432 from 10.0.0.0/8"),
+        (*d2, "a", "firewall_rule", "changed", "inbound tcp 9000 from 1.1.1.1/32", "inbound tcp 9000 from 2.2.2.2/32"),
+        (*d2, "b", "blueprint_id", "changed", "ubuntu_22_04", "debian_12"),
+        (*d2, "b", "bundle_id", "changed", "micro_3_0", "small_3_0"),
+        (*d2, "b", "is_static_ip", "changed", "false", "true"),
+        (*d2, "b", "firewall_rule", "widened", "inbound tcp 443 from 10.0.0.0/8", "inbound tcp 443 from 10.0.0.0/8, lightsail-connect"),
+        (*d2, "b", "firewall_rule", "closed", "inbound tcp 8080 from 0.0.0.0/0", None),
+        (*d2, "b", "firewall_rule", "opened", None, "inbound tcp 3389 from 1.2.3.4/32"),
+        # eu-west-2 failed on day 2: day 3 is compared with day 1, its last complete snapshot
+        ("eu-west-2", DAY3, DAY1, "e", "state_name", "changed", "running", "stopped"),
+    ], key=_text)
+    con = connect(db, read_only=True)
+    assert_views_work(con)
+    con.close()
+
+
+def _text(row):
+    return tuple("" if v is None else str(v) for v in row)
+
+
+def test_a_new_column_migrates_the_warehouse_and_keeps_history(tmp_path):
+    """Version 1 lacks instances.system_status_details_count; version 2 adds it: day 1 keeps NULL there."""
+    db, root, new = tmp_path / "w.duckdb", tmp_path / "data", "system_status_details_count"
+    old_tables = dict(TABLES, instances=TABLES["instances"].remove(TABLES["instances"].get_field_index(new)))
+    folder, manifest = stage_run(root, DAY1, {"us-east-1": [instance("a"), instance("b")]})
+    staged = folder.staged_dir("default", "us-east-1") / "instances.parquet"
+    pq.write_table(pq.read_table(staged).drop_columns([new]), staged)  # what version 1 staged
+
+    con = connect(db)
+    ensure_tables(con, old_tables)
+    load_run(con, folder, manifest, tables=old_tables)
+    assert new not in [c for (c,) in con.execute("select column_name from (describe instances)").fetchall()]
+    con.close()
+
+    load_records(db, root, DAY2, {"us-east-1": [instance("a"), instance("c")]})  # version 2
+
+    assert query(db, f"select snapshot_date, name, {new} from instances order by all") == [
+        (DAY1, "a", None), (DAY1, "b", None), (DAY2, "a", 1), (DAY2, "c", 1),
+    ]
+    assert query(db, f"select name, {new} from current_instances order by name") == [("a", 1), ("c", 1)]
+    assert query(db, "select change, instance_name from instance_changes order by all") == [("added", "c"), ("removed", "b")]
+    con = connect(db, read_only=True)
+    assert_views_work(con)
+    con.close()
+
+
+def test_a_view_that_fails_to_build_rolls_the_load_back_and_leaves_the_views_working(tmp_path, monkeypatch):
+    db, root = tmp_path / "w.duckdb", tmp_path / "data"
+    load_records(db, root, DAY1, {"us-east-1": [instance("a")]})
+    sql = tmp_path / "sql"
+    shutil.copytree(warehouse.SQL_DIR, sql)
+    (sql / "views" / "zz_broken.sql").write_text("create or replace view zz_broken as select no_such_column from instances")
+    monkeypatch.setattr(warehouse, "SQL_DIR", sql)
+    with pytest.raises(duckdb.BinderException):
+        load_records(db, root, DAY2, {"us-east-1": [instance("a"), instance("b")]})
+    assert query(db, "select snapshot_date, name from current_instances") == [(DAY1, "a")]
+    con = connect(db, read_only=True)
+    assert_views_work(con)
+    con.close()
