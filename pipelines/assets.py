@@ -1,13 +1,14 @@
-"""Dagster assets: extraction into the landing zone, then one transactional load of every table."""
+"""Dagster assets: extraction into the landing zone, then one checked, transactional load of every table."""
 
 import datetime as dt
 
 import dagster as dg
 
-from pipelines.checks import TABLE_CHECKS, run_table_checks
+from pipelines.checks import TABLE_CHECKS, CheckThresholds, blocking_failures, run_table_checks
 from pipelines.landing import latest_run
 from pipelines.load import load_run
 from pipelines.metadata import column_schema, region_table, run_summary
+from pipelines.progress import ProgressResource
 from pipelines.resources import LightsailResource, WarehouseResource
 from pipelines.snapshot import extract_run
 from pipelines.warehouse import q
@@ -27,9 +28,13 @@ LOADED_TABLES = list(INSTANCE_TABLES) + ["quarantine", "snapshots", "extraction_
     description="Every GetInstances page of every configured account and region, kept as received "
     "(gzip JSON) and normalised into staged Parquet for the load.",
 )
-def lightsail_raw_pages(context: dg.AssetExecutionContext, lightsail: LightsailResource, warehouse: WarehouseResource):
+def lightsail_raw_pages(
+    context: dg.AssetExecutionContext, lightsail: LightsailResource, warehouse: WarehouseResource, progress: ProgressResource
+):
     snapshot_date = dt.date.fromisoformat(context.partition_key)
-    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id)
+    reporter = progress.reporter(context.log)
+    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter)
+    reporter.finish()
     regions = manifest["regions"]
     failed = [r for r in regions if r["status"] != "ok"]
     for r in failed:
@@ -68,30 +73,52 @@ def _table_spec(name):
     partitions_def=PARTITIONS,
     pool="duckdb",
 )
-def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Load the partition's latest extraction into DuckDB in one transaction, then check it."""
+def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, thresholds: CheckThresholds):
+    """Load the partition's latest extraction into DuckDB in one transaction, checked before it commits."""
     snapshot_date = dt.date.fromisoformat(context.partition_key)
     folder = latest_run(warehouse.data_dir, snapshot_date)
     if folder is None:
         raise dg.Failure(f"no extraction found for {snapshot_date}; materialise lightsail_raw_pages first")
     manifest = folder.read_manifest()
+    results = []
+
+    def check(con):  # runs inside the load's transaction: raising rolls the snapshot back
+        results.extend(run_table_checks(con, snapshot_date, manifest, thresholds))
+        if blocking_failures(results):
+            raise _RolledBack()
+
     con = warehouse.connect()
     try:
-        inserted = load_run(con, folder, manifest)
-        counts = _snapshot_counts(con, snapshot_date)
-        summary = dg.MetadataValue.md(run_summary(con, snapshot_date, manifest))
-        for name in LOADED_TABLES:
-            metadata = {"dagster/row_count": counts[name], "rows_inserted": inserted.get(name, 0)}
-            if name == "instances":
-                metadata["summary"] = summary
-            yield dg.MaterializeResult(asset_key=name, metadata=metadata)
-        yield from run_table_checks(con, snapshot_date, manifest)
+        try:
+            inserted = load_run(con, folder, manifest, before_commit=check)
+        except _RolledBack:
+            yield from results
+            raise dg.Failure(
+                f"snapshot {snapshot_date} rolled back, the previous data stays current: blocking checks failed: "
+                + ", ".join(blocking_failures(results))
+            ) from None
+        yield from _materializations(con, snapshot_date, manifest, inserted)
+        yield from results
     finally:
         con.close()
     failed = [r for r in manifest["regions"] if r["status"] != "ok"]
     if failed:
         names = ", ".join(f"{r['account']}/{r['region']}" for r in failed)
         raise dg.Failure(f"partial snapshot: {names} failed and kept their last good data", metadata={"regions": region_table(failed)})
+
+
+class _RolledBack(Exception):
+    """A blocking check failed inside the load's transaction."""
+
+
+def _materializations(con, snapshot_date, manifest, inserted):
+    counts = _snapshot_counts(con, snapshot_date)
+    summary = dg.MetadataValue.md(run_summary(con, snapshot_date, manifest))
+    for name in LOADED_TABLES:
+        metadata = {"dagster/row_count": counts[name], "rows_inserted": inserted.get(name, 0)}
+        if name == "instances":
+            metadata["summary"] = summary
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
 
 
 def _snapshot_counts(con, snapshot_date):

@@ -20,7 +20,7 @@ def main(argv=None):
         if args.debug:
             raise
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
-        print("hint: rerun with --debug for the full traceback", file=sys.stderr)
+        print(f"hint: {getattr(error, 'hint', 'rerun with --debug for the full traceback')}", file=sys.stderr)
         return 1
 
 
@@ -37,12 +37,38 @@ def _parser():
     run.add_argument("--account-id", help="account id to record (default: from STS, else from the ARNs)")
     run.add_argument("--no-health-status", action="store_true", help="do not ask for instance/system health")
     run.add_argument("--max-workers", type=int, default=8, help="(account, region) pairs read in parallel")
+    run.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run the main job against the built-in local endpoint")
     _warehouse_args(demo, db="data/demo.duckdb", data_dir="data/demo")
     _fleet_args(demo, size=1200, regions=DEMO_REGIONS, page_size=100)
     demo.set_defaults(func=cmd_demo)
+
+    status = sub.add_parser("status", help="the last runs and, per region, the data the warehouse holds")
+    status.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    status.add_argument("--runs", type=int, default=5, help="how many recent runs to list (default 5)")
+    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.set_defaults(func=cmd_status)
+
+    report = sub.add_parser("report", help="print a report (a `report_*` view); without NAME, list them")
+    report.add_argument("name", nargs="?", help="report name, e.g. firewall_exposure (report_ prefix optional)")
+    report.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.set_defaults(func=cmd_report)
+
+    export = sub.add_parser("export", help="write every table as Parquet, partitioned by snapshot date")
+    export.add_argument("dir", help="output folder; DIR/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet")
+    export.add_argument("--format", choices=["parquet"], default="parquet")
+    export.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    export.add_argument("--all-history", action="store_true", help="every snapshot, not only the current one")
+    export.set_defaults(func=cmd_export)
+
+    replay = sub.add_parser("replay", help="rebuild a run's snapshot in the warehouse from its raw pages (no AWS call)")
+    replay.add_argument("run", help="run id (a folder under DATA_DIR/runs/<date>/)")
+    replay.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    replay.add_argument("--data-dir", default="data", help="raw landing folder (default data)")
+    replay.set_defaults(func=cmd_replay)
 
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
     _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
@@ -78,6 +104,7 @@ def _endpoint_config(args, **faults):
 
 
 def cmd_run(args):
+    from pipelines.progress import ProgressResource
     from pipelines.resources import LightsailResource, WarehouseResource
     from pipelines.runner import run_job, summary
 
@@ -86,10 +113,16 @@ def cmd_run(args):
         account_id=args.account_id, include_health_status=not args.no_health_status, max_workers=args.max_workers,
     )
     warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir)
-    ok, message = run_job(lightsail, warehouse, args.date or dt.datetime.now(dt.timezone.utc).date())
+    progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
+    ok, message = run_job(
+        lightsail, warehouse, args.date or dt.datetime.now(dt.timezone.utc).date(),
+        progress=progress, log_level="INFO" if args.debug else "CRITICAL",
+    )
     print(summary(warehouse))
     if not ok:
         print(f"error: {message}", file=sys.stderr)
+        print(f"hint: `lightsail-warehouse status --db {args.db}` shows each region's last error; "
+              "--debug shows Dagster's log", file=sys.stderr)
         return 1
 
 
@@ -105,6 +138,51 @@ def cmd_demo(args):
         args.no_health_status, args.max_workers = False, 8
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
         return cmd_run(args)
+
+
+def cmd_status(args):
+    from pipelines.readout import status_text
+
+    print(status_text(args.db, args.runs, args.format))
+
+
+def cmd_report(args):
+    from pipelines.readout import report_text
+
+    print(report_text(args.db, args.name, args.format))
+
+
+def cmd_export(args):
+    from pipelines.export import export_parquet
+    from pipelines.warehouse import connect
+
+    if not Path(args.db).exists():
+        raise FileNotFoundError(f"no warehouse at {args.db}")
+    con = connect(args.db, read_only=True)
+    try:
+        rows = export_parquet(con, args.dir, all_history=args.all_history)
+    finally:
+        con.close()
+    scope = "all snapshots" if args.all_history else "the current snapshot"
+    print(f"exported {scope} of {len(rows)} tables to {args.dir}:")
+    for name, n in rows.items():
+        print(f"  {name:<34} {n:>9} rows")
+
+
+def cmd_replay(args):
+    from pipelines.replay import replay_run
+    from pipelines.warehouse import connect
+
+    con = connect(args.db)
+    try:
+        manifest, inserted = replay_run(con, args.data_dir, args.run)
+    finally:
+        con.close()
+    replayed = [r for r in manifest["regions"] if r["status"] == "ok"]
+    print(f"replayed run {manifest['run_id']} (snapshot {manifest['snapshot_date']}) from "
+          f"{sum(r['pages'] for r in replayed)} raw pages of {len(replayed)} regions into {args.db}:")
+    for name, n in inserted.items():
+        print(f"  {name:<34} {n:>9} rows")
 
 
 def cmd_fake_endpoint(args):

@@ -4,30 +4,43 @@ import os
 
 import dagster as dg
 
-from pipelines.assets import PARTITIONS, lightsail_raw_pages, warehouse_tables
+from pipelines.assets import lightsail_raw_pages, warehouse_tables
+from pipelines.checks import CheckThresholds
+from pipelines.freshness import snapshots_freshness
+from pipelines.progress import ProgressResource
 from pipelines.resources import LightsailResource, WarehouseResource
-from pipelines.schedules import nightly_schedule
+from pipelines.schedules import freshness_schedule, nightly_schedule
 
 warehouse_job = dg.define_asset_job(
     "lightsail_warehouse_job",
     selection=dg.AssetSelection.all(),
-    partitions_def=PARTITIONS,
     executor_def=dg.in_process_executor,
-    description="Extract every configured account and region, land the pages, load one snapshot.",
+    description="Extract every configured account and region, land the pages, load one checked snapshot.",
+)
+
+freshness_job = dg.define_asset_job(
+    "freshness_check_job",
+    selection=dg.AssetSelection.checks(snapshots_freshness),
+    executor_def=dg.in_process_executor,
+    description="Check that the warehouse got a snapshot recently, between nightly runs.",
 )
 
 # The composition root is the one place that reads deployment settings (at definition load, not import of
 # the library code); everything else gets them as typed arguments.
+_running = os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", "1") != "0"
+
 defs = dg.Definitions(
     assets=[lightsail_raw_pages, warehouse_tables],
-    jobs=[warehouse_job],
+    asset_checks=[snapshots_freshness],
+    jobs=[warehouse_job, freshness_job],
     schedules=[
         nightly_schedule(
             warehouse_job,
             cron=os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_CRON", "0 2 * * *"),
             timezone=os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_TZ", "UTC"),
-            running=os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", "1") != "0",
-        )
+            running=_running,
+        ),
+        freshness_schedule(freshness_job, running=_running),
     ],
     resources={
         "lightsail": LightsailResource(),
@@ -35,5 +48,7 @@ defs = dg.Definitions(
             path=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"),
             data_dir=os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data"),
         ),
+        "thresholds": CheckThresholds(),
+        "progress": ProgressResource(),
     },
 )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines import status
 from pipelines.warehouse import duckdb_type
 
 
@@ -37,21 +38,46 @@ def region_table(regions):
 
 
 def run_summary(con, snapshot_date, manifest):
-    """Markdown shown on the run: the fleet by region and state, and what needs attention."""
-    by_state = con.execute(
-        "select region, coalesce(state_name, '(none)'), count(*) from instances "
-        "where snapshot_date = ? group by all order by all",
-        [snapshot_date],
-    ).fetchall()
-    world_open = con.execute("select count(*) from ports_open_to_world").fetchone()[0]
+    """Markdown shown on the run: the fleet by region and state, what changed, and what needs attention."""
+    changes = status.region_changes(con, snapshot_date)
+    exposed, world_rules = status.exposure(con, snapshot_date)
+    unknown = sorted({path for r in manifest["regions"] for path in (r.get("unknown_fields") or {})})
     failed = [f"{r['account']}/{r['region']}" for r in manifest["regions"] if r["status"] != "ok"]
-    quarantined = sum(r.get("quarantined", 0) for r in manifest["regions"])
+    stale = [f"{region} ({account}, last good: {date or 'never'})"
+             for account, region, date in status.stale_regions(con, snapshot_date)]
     parts = [
         f"### Snapshot {snapshot_date}",
-        markdown_table(["region", "state", "instances"], by_state),
+        state_table(status.instances_by_state(con, snapshot_date)),
         "",
-        f"- firewall rules open to the world (current): **{world_open}**",
-        f"- quarantined records: **{quarantined}**",
-        f"- failed regions: **{', '.join(failed) or 'none'}**",
+        "#### Since the previous snapshot",
+        changes_table(changes),
+        "",
+        "#### Needs attention",
+        f"- instances with a port open to the world: **{exposed}** ({world_rules} inbound rules)",
+        f"- instances still allowing IMDSv1: **{status.imdsv1_instances(con, snapshot_date)}**",
+        f"- quarantined records: **{status.quarantined(con, snapshot_date)}**",
+        f"- unknown fields (schema drift): **{len(unknown)}**" + (f" ({', '.join(unknown[:10])})" if unknown else ""),
+        f"- failed regions this run: **{', '.join(failed) or 'none'}**",
+        f"- stale regions (no data of this snapshot, older data stays current): **{'; '.join(stale) or 'none'}**",
     ]
     return "\n".join(parts)
+
+
+def state_table(rows):
+    """(region, state, count) rows as one line per region, one column per state, with totals."""
+    states = sorted({state for _, state, _ in rows})
+    regions = sorted({region for region, _, _ in rows})
+    counts = {(region, state): n for region, state, n in rows}
+    body = [[region] + [counts.get((region, s), 0) for s in states] for region in regions]
+    body.append(["**total**"] + [sum(counts.get((r, s), 0) for r in regions) for s in states])
+    body = [row + [sum(row[1:])] for row in body]
+    return markdown_table(["region"] + states + ["instances"], body)
+
+
+def changes_table(changes):
+    rows = [
+        (c["account_id"], c["region"], c["prev_date"], c["previous"], c["current"], f"+{c['added']}", f"-{c['removed']}")
+        if c["prev_date"] else (c["account_id"], c["region"], "(first snapshot)", "", c["current"], "", "")
+        for c in changes
+    ]
+    return markdown_table(["account", "region", "previous snapshot", "then", "now", "new", "removed"], rows)

@@ -1,4 +1,4 @@
-"""The nightly schedule: each tick materialises the partition of its own date."""
+"""Schedules: the nightly snapshot (each tick loads the partition of its own date) and the freshness check."""
 
 import dagster as dg
 
@@ -19,3 +19,15 @@ def nightly_schedule(job, cron="0 2 * * *", timezone="UTC", running=True):
         return dg.RunRequest(run_key=date, partition_key=date, tags={"snapshot_date": date})
 
     return nightly
+
+
+def freshness_schedule(job, cron="30 * * * *", running=True):
+    """Runs the freshness check between nightly runs, so a night that never ran is noticed too."""
+    return dg.ScheduleDefinition(
+        name="freshness_hourly",
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED,
+        description=f"Check the warehouse's freshness ({cron}, UTC).",
+    )

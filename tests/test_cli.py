@@ -1,0 +1,113 @@
+"""The CLI as an operator meets it: progress while running, `status`, `report`, and one-line errors."""
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
+from pipelines.warehouse import connect
+from tests.conftest import FLEET, SNAPSHOT
+
+
+def _run(endpoint, tmp_path, *extra):
+    return main([
+        "run", "--endpoint-url", endpoint.url, "--regions", ",".join(FLEET.regions), "--date", SNAPSHOT.isoformat(),
+        "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data"), *extra,
+    ])
+
+
+@pytest.fixture
+def db(endpoint, tmp_path, capsys):
+    """A warehouse loaded once through `lightsail-warehouse run`, with one extra report view."""
+    assert _run(endpoint, tmp_path) == 0
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("create or replace view report_test_regions as "
+                "select region, count(*) as instances from current_instances group by all order by region")
+    con.close()
+    capsys.readouterr()
+    return str(tmp_path / "w.duckdb")
+
+
+def test_run_shows_progress_per_region_on_stderr(endpoint, tmp_path, capsys, fleet):
+    assert _run(endpoint, tmp_path) == 0
+    err = capsys.readouterr().err.splitlines()
+    pages = {region: math.ceil(len(records) / FLEET.page_size) for region, records in fleet.items()}
+    per_region = ", ".join(f"{r} {pages[r]}p/{len(fleet[r])}" for r in sorted(fleet))
+    assert err[-1] == f"extracting: 3 regions, {sum(pages.values())} pages, {FLEET.fleet_size} instances ({per_region})"
+    assert all(line.startswith("extracting: ") for line in err)
+
+
+def test_run_quiet_prints_no_progress(endpoint, tmp_path, capsys):
+    assert _run(endpoint, tmp_path, "--quiet") == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_status_lists_the_last_run_and_every_region(db, capsys, fleet):
+    assert main(["status", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Last runs:\nrun_id")
+    assert "Regions (what the current_* views show):" in out
+    for region, records in fleet.items():
+        [line] = [line for line in out.splitlines() if f"  {region}  " in line]
+        assert " ok " in line and f" {SNAPSHOT} " in line and f" {len(records)} " in line and " fresh" in line
+
+    assert main(["status", "--db", db, "--format", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [(r["snapshot_date"], r["regions_ok"], r["regions_failed"], r["instances"]) for r in status["runs"]] == [
+        (SNAPSHOT.isoformat(), 3, 0, FLEET.fleet_size)
+    ]
+    assert {r["region"]: r["instances"] for r in status["regions"]} == {k: len(v) for k, v in fleet.items()}
+
+
+def test_report_prints_a_view_as_table_csv_and_json(db, capsys, fleet):
+    expected = {region: len(records) for region, records in fleet.items()}
+    assert main(["report", "--db", db]) == 0
+    assert "test_regions" in capsys.readouterr().out.removeprefix("Reports: ").split(", ")
+
+    assert main(["report", "test_regions", "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["region", "instances"] and lines[-1] == "(3 rows)"
+    assert {line.split()[0]: int(line.split()[1]) for line in lines[2:-1]} == expected
+
+    assert main(["report", "report_test_regions", "--db", db, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["region"]: int(r["instances"]) for r in rows} == expected
+
+    assert main(["report", "test_regions", "--db", db, "--format", "json"]) == 0
+    assert {r["region"]: r["instances"] for r in json.loads(capsys.readouterr().out)} == expected
+
+
+def test_an_unknown_report_is_one_line_naming_the_reports_there_are(db, capsys):
+    assert main(["report", "nope", "--db", db]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: LookupError: no report named 'nope'; available: ")
+    assert "test_regions" in err[0] and len(err) == 2 and err[1].startswith("hint: ")
+
+
+def test_a_missing_warehouse_is_an_error_line_and_a_hint(tmp_path, capsys):
+    assert main(["status", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: NoWarehouse: no warehouse at {tmp_path / 'none.duckdb'}",
+        "hint: run `lightsail-warehouse run` (or `lightsail-warehouse demo --db ...`) first, or pass --db",
+    ]
+    with pytest.raises(FileNotFoundError):
+        main(["--debug", "status", "--db", str(tmp_path / "none.duckdb")])
+
+
+def test_a_failed_run_ends_in_one_error_line_not_a_traceback(tmp_path, capsys):
+    config = EndpointConfig(fleet_size=60, regions=FLEET.regions, page_size=FLEET.page_size, failing_regions=("eu-west-2",))
+    with FakeLightsail(config) as endpoint:
+        assert _run(endpoint, tmp_path, "--quiet") == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "Stack Trace" not in captured.err
+    assert captured.err.splitlines() == [
+        "error: partial snapshot: default/eu-west-2 failed and kept their last good data",
+        f"hint: `lightsail-warehouse status --db {tmp_path / 'w.duckdb'}` shows each region's last error; --debug shows Dagster's log",
+    ]
+    assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "  eu-west-2  " in line]
+    assert " failed " in line and "AccessDeniedException" in line

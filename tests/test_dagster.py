@@ -1,0 +1,172 @@
+"""The Dagster layer end to end: materialise against the local endpoint, checks, metadata, schedules, rollback."""
+
+import datetime as dt
+import json
+import math
+
+import dagster as dg
+
+from pipelines.assets import lightsail_raw_pages, warehouse_tables
+from pipelines.checks import CheckThresholds
+from pipelines.freshness import snapshots_freshness
+from pipelines.definitions import defs
+from pipelines.fake_endpoint import EndpointConfig, FakeLightsail, generate_fleet
+from pipelines.landing import latest_run
+from pipelines.progress import ProgressResource
+from pipelines.resources import LightsailResource
+from pipelines.runner import first_error, run_job
+from pipelines.warehouse import connect
+from tests.conftest import FLEET, SNAPSHOT
+
+
+def _at(endpoint):
+    """The test fleet's resource pointed at another endpoint (Dagster rebuilds resources from their config)."""
+    return LightsailResource(regions=list(FLEET.regions), endpoint_url=endpoint.url, max_attempts=3)
+
+ASSETS = [lightsail_raw_pages, warehouse_tables, snapshots_freshness]
+
+
+def _materialize(lightsail, warehouse, snapshot_date, selection=None):
+    return dg.materialize(
+        ASSETS,
+        selection=selection,
+        partition_key=snapshot_date.isoformat(),
+        resources={"lightsail": lightsail, "warehouse": warehouse, "thresholds": CheckThresholds(), "progress": ProgressResource()},
+        raise_on_error=False,
+    )
+
+
+def _metadata(result, asset):
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_the_nightly_schedule_requests_the_partition_of_its_tick():
+    schedule = defs.resolve_schedule_def("nightly")
+    tick = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.timezone.utc)
+    [request] = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=tick, repository_def=defs.get_repository_def())
+    ).run_requests
+    assert (request.partition_key, request.run_key, request.tags["snapshot_date"]) == ("2026-12-03", "2026-12-03", "2026-12-03")
+    assert schedule.job_name == "lightsail_warehouse_job"
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_freshness_schedule_runs_the_check_job():
+    schedule = defs.resolve_schedule_def("freshness_hourly")
+    job = defs.resolve_job_def(schedule.job_name)
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert [k.to_user_string() for k in job.asset_layer.asset_graph.asset_check_keys] == ["snapshots:freshness"]
+
+
+def test_materialising_everything_passes_every_check_with_row_counts_and_summary(lightsail, warehouse, fleet):
+    result = _materialize(lightsail, warehouse, SNAPSHOT)
+    assert result.success
+    checks = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert len(checks) == 31 and all(e.passed for e in checks.values())
+    assert checks[("instances", "counts_reconcile")].metadata["received"].value == FLEET.fleet_size
+    assert checks[("snapshots", "freshness")].metadata["stale_regions"].value == "none"
+
+    raw = _metadata(result, "lightsail_raw_pages")
+    assert raw["instances_received"] == FLEET.fleet_size
+    assert raw["pages"] == sum(math.ceil(len(records) / FLEET.page_size) for records in fleet.values())
+    con = connect(warehouse.path, read_only=True)
+    try:
+        for table in ("instances", "disks", "firewall_ports", "snapshots", "extraction_runs", "quarantine"):
+            expected = con.execute(f'select count(*) from "{table}" where snapshot_date = ?', [SNAPSHOT]).fetchone()[0]
+            assert _metadata(result, table)["dagster/row_count"] == expected
+    finally:
+        con.close()
+    assert _metadata(result, "instances")["dagster/row_count"] == FLEET.fleet_size
+    assert _metadata(result, "snapshots")["dagster/row_count"] == len(FLEET.regions)
+
+    summary = _metadata(result, "instances")["summary"]
+    per_region = {region: len(records) for region, records in fleet.items()}
+    for region, n in per_region.items():
+        assert f"| {region} |" in summary and f"| {n} |" in summary
+    assert f"| {FLEET.fleet_size} |" in summary  # the total
+    assert "(first snapshot)" in summary and "quarantined records: **0**" in summary
+    imdsv1 = sum(1 for rs in fleet.values() for r in rs
+                 if r.get("metadataOptions", {}).get("httpTokens") == "optional"
+                 and r["metadataOptions"].get("httpEndpoint") != "disabled")
+    assert f"instances still allowing IMDSv1: **{imdsv1}**" in summary
+
+
+def test_the_assets_show_descriptions_kinds_and_column_schemas():
+    graph = defs.resolve_asset_graph()
+    instances = graph.get(dg.AssetKey("instances"))
+    assert instances.description.startswith("One row per instance per snapshot")
+    assert instances.kinds == {"duckdb"} and instances.group_name == "warehouse" and instances.owners == ["team:platform"]
+    columns = instances.metadata["dagster/column_schema"].columns
+    assert [c.name for c in columns[:4]] == ["snapshot_date", "account_id", "region", "arn"]
+    assert columns[3].type == "VARCHAR" and columns[3].constraints.nullable is False
+    assert graph.get(dg.AssetKey("lightsail_raw_pages")).kinds == {"aws", "json"}
+
+
+def test_a_blocking_check_rolls_the_snapshot_back(lightsail, warehouse):
+    assert _materialize(lightsail, warehouse, SNAPSHOT).success
+    next_day = SNAPSHOT + dt.timedelta(days=1)
+    assert _materialize(lightsail, warehouse, next_day, selection=[lightsail_raw_pages]).success
+    folder = latest_run(warehouse.data_dir, next_day)
+    manifest = folder.read_manifest()
+    manifest["regions"][0]["received"] += 1  # the extraction claims a record that never reached staging
+    (folder.path / "manifest.json").write_text(json.dumps(manifest))
+
+    result = _materialize(lightsail, warehouse, next_day, selection=[warehouse_tables])
+    assert not result.success
+    assert first_error(result.all_events) == (
+        f"snapshot {next_day} rolled back, the previous data stays current: blocking checks failed: instances.counts_reconcile"
+    )
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [("instances", "counts_reconcile")]
+    con = connect(warehouse.path, read_only=True)
+    try:
+        assert con.execute("select distinct snapshot_date from snapshots").fetchall() == [(SNAPSHOT,)]
+        assert con.execute("select count(*) from current_instances").fetchone()[0] == FLEET.fleet_size
+    finally:
+        con.close()
+
+
+def test_a_failing_region_fails_the_run_in_one_line_and_keeps_its_last_good_data(lightsail, warehouse):
+    assert run_job(lightsail, warehouse, SNAPSHOT) == (True, None)
+    config = EndpointConfig(fleet_size=FLEET.fleet_size, regions=FLEET.regions, page_size=FLEET.page_size,
+                            seed=FLEET.seed, failing_regions=("eu-west-2",))
+    next_day = SNAPSHOT + dt.timedelta(days=1)
+    with FakeLightsail(config) as endpoint:
+        ok, error = run_job(_at(endpoint), warehouse, next_day)
+    assert (ok, error) == (False, "partial snapshot: default/eu-west-2 failed and kept their last good data")
+    con = connect(warehouse.path, read_only=True)
+    try:
+        current = dict(con.execute("select region, snapshot_date from current_snapshots").fetchall())
+    finally:
+        con.close()
+    assert current == {"us-east-1": next_day, "ap-southeast-2": next_day, "eu-west-2": SNAPSHOT}
+
+
+def test_a_run_where_every_region_fails_says_so(warehouse):
+    config = EndpointConfig(fleet_size=30, regions=FLEET.regions, failing_regions=FLEET.regions)
+    with FakeLightsail(config) as endpoint:
+        ok, error = run_job(_at(endpoint), warehouse, SNAPSHOT)
+    assert not ok
+    assert error.startswith("every region failed; first error: AccessDeniedException: An error occurred (AccessDeniedException)")
+    assert "\n" not in error
+
+
+def test_the_summary_of_a_second_night_counts_new_and_removed_instances(lightsail, warehouse, fleet):
+    assert _materialize(lightsail, warehouse, SNAPSHOT).success
+    smaller = EndpointConfig(fleet_size=500, regions=FLEET.regions, page_size=FLEET.page_size, seed=FLEET.seed)
+    next_day = SNAPSHOT + dt.timedelta(days=1)
+    with FakeLightsail(smaller) as endpoint:
+        result = _materialize(_at(endpoint), warehouse, next_day)
+    assert result.success  # a shrinking fleet only warns
+    [drop] = [e for e in result.get_asset_check_evaluations() if e.check_name == "instance_count_drop"]
+    assert (drop.passed, drop.severity) == (False, dg.AssetCheckSeverity.WARN)
+
+    tonight = generate_fleet(500, list(FLEET.regions), FLEET.seed, FLEET.account_id)
+    summary = _metadata(result, "instances")["summary"]
+    for region in FLEET.regions:
+        before, after = {r["arn"] for r in fleet[region]}, {r["arn"] for r in tonight[region]}
+        row = (f"| {FLEET.account_id} | {region} | {SNAPSHOT} | {len(before)} | {len(after)} "
+               f"| +{len(after - before)} | -{len(before - after)} |")
+        assert row in summary
