@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test bench ui clean
+.PHONY: venv demo test bench ui-screenshot clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	UV_COMPILE_BYTECODE=1 $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-bench.lock
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+ui-screenshot: $(STAMP)
+	$(BIN)/python -m tests.ui.screenshot --out data/asset-graph.png --install
 
 clean:
 	rm -rf $(VENV) .pytest_cache data
