@@ -3,7 +3,7 @@
 Records are checked (pipelines.validate), converted to one nested Arrow array in a single C++ call, and
 every table is cut out of that array with vectorised list flattening. Child rows carry the instance ARN
 and their positions, so the system disk (which has no ARN) stays addressable. Imports neither boto3 nor
-Dagster.
+Dagster (botocore's Lightsail model is read as data, for the enum lists). pipelines.rebuild is the inverse.
 """
 
 import datetime as dt
@@ -15,6 +15,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.drift import unseen_enum_values
+from pipelines.gc_pause import gc_paused
 from pipelines.shape import SHAPE, ingest_type, parse_path
 from pipelines.validate import split_batch
 from schemas import INSTANCE_TABLES, TABLES, meta
@@ -40,6 +42,7 @@ class Batch:
     quarantine: pa.Table
     received: int
     unknown: dict = field(default_factory=dict)  # path template -> rows carrying it
+    unseen_enum_values: dict = field(default_factory=dict)  # path template -> {value outside the model's enum: rows}
 
     @property
     def loaded(self):
@@ -48,12 +51,16 @@ class Batch:
 
 def normalise_records(records, snapshot, first_index=0):
     """Turn a list of instance records (decoded JSON) into the warehouse tables."""
-    split = split_batch(records)
-    array = pa.array(split.clean, type=INGEST)
+    with gc_paused():  # checking and converting allocate many small acyclic objects (see pipelines.gc_pause)
+        split = split_batch(records)
+        array = pa.array(split.clean, type=INGEST)
     tables = {}
     _cut(array, SHAPE, "instances", np.arange(len(array)), [], snapshot, split.patches, tables)
     quarantine = _quarantine_table(split.quarantined, snapshot, first_index)
-    return Batch(tables, quarantine, received=len(records), unknown=split.unknown)
+    return Batch(
+        tables, quarantine, received=len(records), unknown=split.unknown,
+        unseen_enum_values=unseen_enum_values(tables),
+    )
 
 
 def normalise_pages(pages, snapshot, first_index=0):
@@ -94,9 +101,9 @@ def _cut(items, node, table, root_index, ordinals, snapshot, patches, out):
 
 def _snapshot_columns(snapshot, n):
     return {
-        "snapshot_date": pa.array([snapshot.date], pa.date32()).take(pa.array(np.zeros(n, dtype=np.int64))),
-        "account_id": pa.array([snapshot.account_id]).take(pa.array(np.zeros(n, dtype=np.int64))),
-        "region": pa.array([snapshot.region]).take(pa.array(np.zeros(n, dtype=np.int64))),
+        "snapshot_date": pa.repeat(pa.scalar(snapshot.date, pa.date32()), n),
+        "account_id": pa.repeat(pa.scalar(snapshot.account_id, pa.string()), n),
+        "region": pa.repeat(pa.scalar(snapshot.region, pa.string()), n),
     }
 
 
@@ -124,9 +131,16 @@ def _value_column(items, node, tokens, f):
         return items
     values = _navigate(items, tokens)
     if pa.types.is_timestamp(f.type):
-        micros = pc.round(pc.multiply(values, 1_000_000)).cast(pa.int64())
-        return micros.cast(f.type)
+        return _epoch_micros(values).cast(f.type)
     return values
+
+
+def _epoch_micros(seconds):
+    """Epoch seconds (float64) -> whole microseconds (int64), exact: x * 1e6 alone loses up to 16 µs near 1e11 s."""
+    whole = pc.floor(seconds)
+    fraction = pc.subtract(seconds, whole)  # exact for doubles
+    micros = pc.round(pc.multiply(fraction, 1_000_000)).cast(pa.int64())
+    return pc.add(pc.multiply(whole.cast(pa.int64()), 1_000_000), micros)
 
 
 def _child_lists(node, items, tokens=()):

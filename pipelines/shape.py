@@ -93,6 +93,23 @@ def walk_leaves(node=SHAPE, path=()):
             yield from walk_leaves(member, path + (name,))
 
 
+def format_path(tokens):
+    """['hardware', 'disks', '[]', 'tags', '[]'] -> 'hardware.disks[].tags[]' (the inverse of parse_path)."""
+    return ".".join(tokens).replace(".[]", "[]")
+
+
+def leaf_columns():
+    """{leaf path: (table, column)} for every column holding a value of the record (not keys or counts)."""
+    leaves = {}
+    for name, schema in INSTANCE_TABLES.items():
+        item_tokens = parse_path(meta(schema, "source"))
+        for f in schema:
+            source = (f.metadata or {}).get(b"source")
+            if source is not None and (f.metadata or {}).get(b"role") != b"count":
+                leaves[format_path(item_tokens + parse_path(source.decode()))] = (name, f.name)
+    return leaves
+
+
 def ingest_type(node=SHAPE):
     """The Arrow type records are first converted to: timestamps arrive as epoch seconds (float64)."""
     if node.kind == "scalar":

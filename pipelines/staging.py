@@ -6,6 +6,7 @@ import pyarrow.parquet as pq
 
 from pipelines.gc_pause import gc_paused
 from pipelines.normalise import normalise_records
+from pipelines.timing import timed
 from schemas import INSTANCE_TABLES, TABLES
 
 BATCH_RECORDS = 5000  # bounds memory: records are normalised and written this many at a time
@@ -20,7 +21,7 @@ class RegionStager:
         folder.mkdir(parents=True)
         self.pending, self.writers = [], {}
         self.received = self.loaded = self.quarantined = 0
-        self.unknown = {}
+        self.unknown, self.unseen_enums = {}, {}
 
     def add(self, records):
         self.pending.extend(records)
@@ -30,16 +31,21 @@ class RegionStager:
     def flush(self):
         if not self.pending:
             return
-        with gc_paused():
+        with gc_paused(), timed("normalise"):
             batch = normalise_records(self.pending, self.snapshot, first_index=self.received)
         self.received += batch.received
         self.loaded += batch.loaded
         self.quarantined += batch.quarantine.num_rows
         for path, rows in batch.unknown.items():
             self.unknown[path] = self.unknown.get(path, 0) + rows
-        for name, table in {**batch.tables, "quarantine": batch.quarantine}.items():
-            if table.num_rows:
-                self._writer(name).write_table(table)
+        for path, values in batch.unseen_enum_values.items():
+            seen = self.unseen_enums.setdefault(path, {})
+            for value, rows in values.items():
+                seen[value] = seen.get(value, 0) + rows
+        with timed("write"):
+            for name, table in {**batch.tables, "quarantine": batch.quarantine}.items():
+                if table.num_rows:
+                    self._writer(name).write_table(table)
         self.pending = []
 
     def _writer(self, name):
@@ -57,6 +63,7 @@ class RegionStager:
             "loaded": self.loaded,
             "quarantined": self.quarantined,
             "unknown_fields": dict(sorted(self.unknown.items())),
+            "unseen_enum_values": {path: dict(sorted(v.items())) for path, v in sorted(self.unseen_enums.items())},
         }
 
 

@@ -17,6 +17,8 @@ import pyarrow as pa
 from pipelines.shape import SHAPE
 
 INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+# A float member may arrive as a JSON integer; only integers a float64 holds exactly are accepted.
+FLOAT64 = Annotated[int, msgspec.Meta(ge=-(2**53), le=2**53)] | float
 EPOCH_SECONDS = Annotated[float, msgspec.Meta(ge=-1e11, le=1e11)]  # µs since 1970 must fit in int64
 REQUIRED = {("arn",)}  # without an ARN a record cannot be keyed
 
@@ -27,7 +29,7 @@ def _scalar_type(arrow_type):
     if pa.types.is_integer(arrow_type):
         return INT64
     if pa.types.is_floating(arrow_type):
-        return float
+        return FLOAT64
     if pa.types.is_boolean(arrow_type):
         return bool
     return str
