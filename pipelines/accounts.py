@@ -1,5 +1,6 @@
 """Accounts to read: a named profile or a role assumed from the base credentials, refreshed as it expires."""
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -7,7 +8,9 @@ import boto3
 import botocore.session
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-_OVERRIDES = ("AWS_ENDPOINT_URL_LIGHTSAIL", "AWS_ENDPOINT_URL")
+_LIGHTSAIL_OVERRIDES = ("AWS_ENDPOINT_URL_LIGHTSAIL", "AWS_ENDPOINT_URL")
+_STS_OVERRIDES = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+STS_REGION = "us-east-1"  # where AssumeRole goes when the base profile names no region
 
 
 @dataclass(frozen=True)
@@ -20,9 +23,22 @@ class Account:
     external_id: str | None = None
     account_id: str | None = None
 
+    def known_account_id(self):
+        """The id given, else the one inside the role ARN (arn:aws:iam::ACCOUNT:role/NAME); None if neither."""
+        return self.account_id or account_of_role(self.role_arn)
+
+
+def account_of_role(role_arn):
+    parts = role_arn.split(":") if role_arn else []
+    return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
+
 
 def account_session(account, client_settings):
-    """A boto3 session for the account; assumed-role credentials refresh themselves before expiry."""
+    """A boto3 session for the account; assumed-role credentials refresh themselves before expiry.
+
+    Build sessions on one thread: boto3 sessions are not thread-safe (their clients and the refreshing
+    credentials are, and are shared by the account's region threads).
+    """
     base = boto3.Session(profile_name=account.profile or client_settings.profile)
     if not account.role_arn:
         return base
@@ -30,22 +46,32 @@ def account_session(account, client_settings):
     if account.external_id:
         extra["ExternalId"] = account.external_id
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=base._session.create_client,
+        client_creator=functools.partial(_sts_client, base._session, base.region_name or STS_REGION),
         source_credentials=base.get_credentials(),
         role_arn=account.role_arn,
         extra_args=extra,
     )
     core = botocore.session.Session()
+    # Deferred: the first AssumeRole happens on the first request, in the run, never while definitions load.
     core._credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials)
     return boto3.Session(botocore_session=core)
 
 
-def endpoint_overridden(client_settings):
-    return bool(client_settings.endpoint_url or any(os.environ.get(name) for name in _OVERRIDES))
+def _sts_client(core_session, region, service, **kwargs):
+    # An STS client needs a region to sign; a base profile without one would otherwise fail with NoRegionError.
+    return core_session.create_client(service, region_name=region, **kwargs)
 
 
-def resolve_account_id(session, client_settings):
-    """The caller's account id from STS; None against a local endpoint, which has no STS."""
-    if endpoint_overridden(client_settings):
-        return None
-    return session.client("sts").get_caller_identity()["Account"]
+def sts_reachable(client_settings):
+    """Whether STS can be asked: on AWS, or when it is redirected too (a local endpoint has no STS otherwise)."""
+    if any(os.environ.get(name) for name in _STS_OVERRIDES):
+        return True
+    return not (client_settings.endpoint_url or any(os.environ.get(name) for name in _LIGHTSAIL_OVERRIDES))
+
+
+def resolve_account_id(account, session, client_settings):
+    """The account's id: given or in its role ARN, else from STS; None when neither is possible."""
+    known = account.known_account_id()
+    if known or not sts_reachable(client_settings):
+        return known
+    return session.client("sts", region_name=session.region_name or STS_REGION).get_caller_identity()["Account"]

@@ -4,16 +4,25 @@ Signing, retries, throttling back-off and pagination stay boto3's. What changes 
 instance payload: a `before-parse` hook keeps the raw response body (the landing zone stores it as
 received, unknown fields included) and hands botocore only the page token, so the records are decoded
 once, by orjson, instead of by botocore's Python shape walker, which also drops fields it does not know.
+
+One thing is added to botocore's retries: when it gives up on a page with a transient error (its attempts
+are spent, or its retry quota, a per-client token bucket that a long throttling storm drains), the
+listing resumes from that page's token after a back-off, so a storm slows a region down but does not fail it.
 """
 
+import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import boto3
 import orjson
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.paginate import TokenEncoder
 
 from pipelines.gc_pause import gc_paused
+from pipelines.timing import timed
 
 SERVICE = "lightsail"
 _RAW = "RawBody"
@@ -22,6 +31,10 @@ _RECORDS = "RawRecords"
 
 class MalformedPage(Exception):
     """A 200 answer whose body is not a GetInstances page."""
+
+
+class PageTokenRejected(Exception):
+    """The service refused a page token mid-listing (expired or invalid): the listing cannot be resumed."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class ClientSettings:
     max_attempts: int = 10
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
+    page_retries: int = 8  # resumes of one page after botocore gave up on a transient error
+    page_backoff_s: float = 1.0  # base of the full-jitter back-off between those resumes (capped at 20 s)
 
 
 @dataclass
@@ -48,15 +63,24 @@ class Page:
 class RegionStats:
     pages: int = 0
     instances: int = 0
-    attempts: int = 0
+    attempts: int = 0  # HTTP requests sent, retries included
+    resumes: int = 0  # pages asked for again after botocore gave up on them
+    quota_exhausted: int = 0  # of which botocore stopped because its retry quota was spent
+    restarts: int = 0  # listings started over because a page token was refused
     started: float = field(default_factory=time.time)
+
+    def restart(self):
+        """Forget the pages of an abandoned listing; requests already made still count."""
+        self.pages = self.instances = 0
+        self.restarts += 1
 
 
 def make_client(settings, region, session=None):
     """A Lightsail client for one region; boto3 also honours AWS_ENDPOINT_URL_LIGHTSAIL."""
     session = session or boto3.Session(profile_name=settings.profile)
     config = Config(
-        retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+        # `total_max_attempts` counts the first request too; botocore's `max_attempts` key would mean retries.
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
     )
@@ -65,35 +89,107 @@ def make_client(settings, region, session=None):
     return client
 
 
-def _keep_raw_body(response_dict, customized_response_dict, **_):
-    """Keep the body, give botocore a page holding only the token (errors are left to botocore)."""
-    if response_dict["status_code"] >= 300:
-        return
-    body = response_dict["body"]
+def decode_page(body):
+    """(nextPageToken, records) of a GetInstances body; MalformedPage if it is not one."""
     try:
-        with gc_paused():
+        with gc_paused(), timed("parse"):
             document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise MalformedPage(f"GetInstances answered 200 with a body that is not JSON: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("instances", []), list):
         raise MalformedPage("GetInstances answered 200 without an `instances` list")
-    token = document.get("nextPageToken")
+    return document.get("nextPageToken"), document.get("instances") or []
+
+
+def _keep_raw_body(response_dict, customized_response_dict, **_):
+    """Keep the body, give botocore a page holding only the token (errors are left to botocore)."""
+    if response_dict["status_code"] >= 300:
+        return
+    body = response_dict["body"]
+    token, records = decode_page(body)
     response_dict["body"] = orjson.dumps({"nextPageToken": token} if token is not None else {})
     customized_response_dict[_RAW] = body
-    customized_response_dict[_RECORDS] = document.get("instances") or []
+    customized_response_dict[_RECORDS] = records
 
 
-def iter_pages(client, include_health_status=True, stats=None):
-    """Yield every page of GetInstances for the client's region, in order."""
+def iter_pages(client, include_health_status=True, stats=None, settings=None):
+    """Yield every page of GetInstances for the client's region, in order, each exactly once.
+
+    Pages are yielded as they arrive and not kept, so memory does not grow with the region's size.
+    """
     stats = stats if stats is not None else RegionStats()
-    paginator = client.get_paginator("get_instances")
-    for number, page in enumerate(paginator.paginate(includeHealthStatus=include_health_status)):
-        attempts = 1 + page.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        records = page[_RECORDS]
-        stats.pages += 1
-        stats.instances += len(records)
-        stats.attempts += attempts
-        yield Page(number=number, body=page[_RAW], records=records, attempts=attempts)
+    settings = settings or ClientSettings()
+    token, number, failures = None, 0, 0
+    with _counting_requests(client, stats):
+        while True:
+            try:
+                before = stats.attempts
+                for page in _paginate(client, include_health_status, token):
+                    records = page[_RECORDS]
+                    stats.pages += 1
+                    stats.instances += len(records)
+                    yield Page(number=number, body=page[_RAW], records=records, attempts=stats.attempts - before)
+                    token, number, failures, before = page.get("nextPageToken"), number + 1, 0, stats.attempts
+                return
+            except Exception as error:
+                failures += 1
+                _raise_unless_worth_resuming(error, token, number, failures, settings)
+                stats.resumes += 1
+                stats.quota_exhausted += bool(_response_metadata(error).get("RetryQuotaReached"))
+                time.sleep(random.random() * min(20.0, settings.page_backoff_s * 2 ** (failures - 1)))
+
+
+def _raise_unless_worth_resuming(error, token, number, failures, settings):
+    """A refused token cannot be resumed from; a permanent error, or one page failing too often, ends the region."""
+    if token is not None and _error_code(error) == "InvalidInputException":
+        raise PageTokenRejected(f"page {number}: {error}") from error
+    if not transient(error) or failures > settings.page_retries:
+        raise error
+
+
+def _paginate(client, include_health_status, token):
+    """boto3's paginator, from the start or from `token` (the page after the last one received)."""
+    config = {"StartingToken": TokenEncoder().encode({"pageToken": token})} if token else {}
+    return client.get_paginator("get_instances").paginate(
+        includeHealthStatus=include_health_status, PaginationConfig=config
+    )
+
+
+@contextmanager
+def _counting_requests(client, stats):
+    """Count every HTTP request the client sends (retries and failures too) into `stats.attempts`."""
+
+    def count(**_):
+        stats.attempts += 1
+
+    event = f"before-send.{SERVICE}.GetInstances"
+    client.meta.events.register(event, count)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, count)
+
+
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled", "SlowDown", "LimitExceededException",
+})
+
+
+def transient(error):
+    """Throttles, 5xx answers and broken connections: worth asking again; anything else is not."""
+    if isinstance(error, ClientError):
+        status = _response_metadata(error).get("HTTPStatusCode") or 0
+        return _error_code(error) in THROTTLING_CODES or status >= 500
+    return isinstance(error, (HTTPClientError, ConnectionError))
+
+
+def _error_code(error):
+    return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+
+
+def _response_metadata(error):
+    return error.response.get("ResponseMetadata", {}) if isinstance(error, ClientError) else {}
 
 
 def account_from_arn(arn):

@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -21,26 +22,38 @@ class RunFolder:
         self.snapshot_date, self.run_id = snapshot_date, run_id
         self.path = Path(root) / "runs" / snapshot_date.isoformat() / run_id
 
-    def raw_dir(self, account_id, region):
-        return self.path / "raw" / account_id / region
+    def raw_dir(self, account, region):
+        return self.path / "raw" / account / region
 
-    def staged_dir(self, account_id, region):
-        return self.path / "staged" / account_id / region
+    def staged_dir(self, account, region):
+        return self.path / "staged" / account / region
 
-    def write_page(self, account_id, region, number, body):
-        folder = self.raw_dir(account_id, region)
+    def write_page(self, account, region, number, body):
+        folder = self.raw_dir(account, region)
         folder.mkdir(parents=True, exist_ok=True)
         _atomic_write(folder / f"page-{number:05d}.json.gz", gzip.compress(body, compresslevel=1))
 
-    def raw_pages(self, account_id, region):
+    def clear_raw(self, account, region):
+        """Drop a region's landed pages (a listing that has to start over)."""
+        shutil.rmtree(self.raw_dir(account, region), ignore_errors=True)
+
+    def raw_pages(self, account, region):
         """The bodies of one region's pages, in page order."""
-        for file in sorted(self.raw_dir(account_id, region).glob("page-*.json.gz")):
+        for file in self._raw_files(account, region):
             yield gzip.decompress(file.read_bytes())
 
-    def write_manifest(self, manifest):
+    def raw_page_count(self, account, region):
+        return len(self._raw_files(account, region))
+
+    def _raw_files(self, account, region):
+        return sorted(self.raw_dir(account, region).glob("page-*.json.gz"))
+
+    def write_manifest(self, manifest, latest=True):
+        """Write the manifest; `latest` also makes this run the one its snapshot date's load picks up."""
         self.path.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
-        _atomic_write(self.path.parent / LATEST, self.run_id.encode())
+        if latest:
+            _atomic_write(self.path.parent / LATEST, self.run_id.encode())
 
     def read_manifest(self):
         return json.loads((self.path / MANIFEST).read_text())

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from pipelines.accounts import Account
 from pipelines.extract import ClientSettings
-from pipelines.regions import discover_regions, validate_regions
+from pipelines.regions import select_regions
 from pipelines.snapshot import RunPlan
 from pipelines.warehouse import connect
 
@@ -33,13 +33,15 @@ class LightsailResource(dg.ConfigurableResource):
     accounts: list[AccountConfig] = Field(default=[], description="Accounts to read; empty = the default credentials only.")
     retry_mode: str = Field(default="standard", description="botocore retry mode: standard or adaptive.")
     max_attempts: int = Field(default=10, description="botocore max attempts per request, retries included.")
+    page_retries: int = Field(default=8, description="Times a page is asked for again (from its token) after botocore gave up on a throttle, 5xx or dropped connection.")
+    page_backoff_s: float = Field(default=1.0, description="Base seconds of the jittered exponential back-off between those page retries.")
     include_health_status: bool = Field(default=True, description="Ask GetInstances for instanceStatus/systemStatus.")
     max_workers: int = Field(default=8, description="(account, region) pairs read in parallel.")
 
     def client_settings(self):
         return ClientSettings(
-            profile=self.profile, endpoint_url=self.endpoint_url,
-            retry_mode=self.retry_mode, max_attempts=self.max_attempts,
+            profile=self.profile, endpoint_url=self.endpoint_url, retry_mode=self.retry_mode,
+            max_attempts=self.max_attempts, page_retries=self.page_retries, page_backoff_s=self.page_backoff_s,
         )
 
     def account_list(self):
@@ -47,21 +49,28 @@ class LightsailResource(dg.ConfigurableResource):
             return [Account(account_id=self.account_id)]
         return [Account(**a.model_dump()) for a in self.accounts]
 
+    def region_selection(self):
+        """The configured regions (validated, those without Lightsail skipped), or the discovered ones.
+
+        Called at run time only: discovery is an AWS call.
+        """
+        configured = self.regions or os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "").split(",")
+        return select_regions([r.strip() for r in configured if r.strip()], self.client_settings(), self.account_list()[0])
+
     def region_list(self):
-        """The configured regions (validated), or the discovered ones; called at run time only."""
-        configured = self.regions or [r for r in os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "").split(",") if r.strip()]
-        if configured:
-            return validate_regions([r.strip() for r in configured])
-        return discover_regions(self.client_settings(), self.account_list()[0])
+        return self.region_selection().regions
 
     def plan(self, snapshot_date: dt.date) -> RunPlan:
+        selection = self.region_selection()
         return RunPlan(
             snapshot_date=snapshot_date,
-            regions=self.region_list(),
+            regions=selection.regions,
             accounts=self.account_list(),
             client=self.client_settings(),
             include_health_status=self.include_health_status,
             max_workers=self.max_workers,
+            skipped=selection.skipped,
+            warnings=selection.warnings,
         )
 
 

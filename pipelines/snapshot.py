@@ -1,21 +1,22 @@
 """One snapshot run: extract every (account, region) in parallel into the landing zone and staging.
 
 A region that fails is recorded with its error and left out of staging, so the load that follows never
-replaces its last good data; the other regions go on.
+replaces its last good data; the other regions go on. A region without Lightsail is recorded as skipped.
 """
 
 import datetime as dt
+import threading
 import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pipelines.accounts import account_session, resolve_account_id
-from pipelines.extract import ClientSettings, RegionStats, account_from_arn, iter_pages, make_client
+from pipelines.accounts import Account, account_session, resolve_account_id
+from pipelines.extract import ClientSettings, PageTokenRejected, RegionStats, account_from_arn, iter_pages, make_client
 from pipelines.landing import RunFolder
 from pipelines.normalise import Snapshot
-from pipelines.staging import RegionStager
+from pipelines.staging import BATCH_RECORDS, RegionStager
 
 
 @dataclass
@@ -28,6 +29,19 @@ class RunPlan:
     client: ClientSettings = ClientSettings()
     include_health_status: bool = True
     max_workers: int = 8
+    skipped: dict = field(default_factory=dict)  # region -> reason; recorded for every account, never read
+    warnings: list = field(default_factory=list)  # e.g. region discovery fell back to botocore's list
+    batch_records: int = BATCH_RECORDS
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """An account ready to read: its session and id, or why it could not be prepared."""
+
+    account: Account
+    session: object = None
+    account_id: str | None = None
+    error: str | None = None
 
 
 def new_run_id(now=None):
@@ -35,59 +49,110 @@ def new_run_id(now=None):
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
+def failed_pairs(manifest):
+    """The (account, region) entries that failed; skipped ones (no Lightsail there) are not failures."""
+    return [r for r in manifest["regions"] if r["status"] == "failed"]
+
+
 def extract_run(plan, root, run_id=None, progress=None):
     """Extract everything in `plan` under `root`; returns (RunFolder, manifest)."""
     folder = RunFolder(root, plan.snapshot_date, run_id or new_run_id())
-    sessions = {account.name: account_session(account, plan.client) for account in plan.accounts}
-    targets = [(account, region) for account in plan.accounts for region in plan.regions]
+    contexts = [prepare_account(account, plan.client) for account in plan.accounts]  # sessions: one thread
+    client_lock = threading.Lock()
+    targets = [(ctx, region) for ctx in contexts for region in plan.regions]
     with ThreadPoolExecutor(max_workers=max(1, min(plan.max_workers, len(targets)))) as pool:
-        results = list(
-            pool.map(lambda t: extract_region(plan, folder, t[0], sessions[t[0].name], t[1], progress), targets)
-        )
+        results = list(pool.map(lambda t: extract_region(plan, folder, t[0], t[1], client_lock, progress), targets))
+    results += [skipped_region(ctx, region, reason) for ctx in contexts for region, reason in plan.skipped.items()]
     manifest = {
         "run_id": folder.run_id,
         "snapshot_date": plan.snapshot_date.isoformat(),
         "regions": results,
+        "warnings": list(plan.warnings) + [f"{r['account']}/{r['region']} skipped: {r['error']}" for r in results if r["status"] == "skipped"],
     }
     folder.write_manifest(manifest)
     return folder, manifest
 
 
-def extract_region(plan, folder, account, session, region, progress=None):
+def prepare_account(account, client_settings):
+    """Session and account id of one account; an account that cannot be prepared fails its regions only."""
+    try:
+        session = account_session(account, client_settings)
+        return AccountContext(account, session, resolve_account_id(account, session, client_settings))
+    except Exception as error:
+        return AccountContext(account, account_id=account.known_account_id(), error=_describe(error))
+
+
+def extract_region(plan, folder, ctx, region, client_lock, progress=None):
     """Pull, land and stage one (account, region); never raises, the outcome is the returned dict."""
     stats, started = RegionStats(), time.time()
-    result = {"account": account.name, "account_id": account.account_id, "region": region}
-    stager = None
+    result = {"account": ctx.account.name, "account_id": ctx.account_id, "region": region}
     try:
-        client = make_client(plan.client, region, session)
-        for page in iter_pages(client, plan.include_health_status, stats):
-            folder.write_page(account.name, region, page.number, page.body)
-            if stager is None:
-                result["account_id"] = result["account_id"] or _account_id(session, plan.client, page.records)
-                snapshot = Snapshot(plan.snapshot_date, result["account_id"], region)
-                stager = RegionStager(folder.staged_dir(account.name, region), snapshot)
-            stager.add(page.records)
-            if progress:
-                progress(account.name, region, stats)
-        if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
-            stager = RegionStager(folder.staged_dir(account.name, region), Snapshot(plan.snapshot_date, result["account_id"] or "unknown", region))
-        result.update(stager.close())
+        if ctx.error:
+            raise AccountUnavailable(ctx.error)
+        with client_lock:  # clients are thread-safe, but the session that makes them is not
+            client = make_client(plan.client, region, ctx.session)
+        result.update(_pull_region(plan, folder, client, result, stats, progress))
         result.update(status="ok", error=None)
     except Exception as error:  # one region's failure must not stop the others
         result.update(status="failed", error=_describe(error), received=stats.instances, loaded=0, quarantined=0)
         result["traceback"] = traceback.format_exc(limit=5)
     result.update(
-        pages=stats.pages, instances=stats.instances, attempts=stats.attempts,
+        pages=stats.pages, instances=stats.instances, attempts=stats.attempts, resumes=stats.resumes,
+        retry_quota_exhausted=stats.quota_exhausted, restarts=stats.restarts,
         started_at=started, duration_s=round(time.time() - started, 3),
     )
     return result
 
 
-def _account_id(session, client_settings, records):
-    """The account id: from STS for real AWS, else from the first ARN the endpoint served."""
-    found = resolve_account_id(session, client_settings)
-    if found:
-        return found
+class AccountUnavailable(Exception):
+    """The account's session or id could not be set up (profile missing, AssumeRole refused...)."""
+
+
+def _pull_region(plan, folder, client, result, stats, progress):
+    try:
+        return _land_and_stage(plan, folder, client, result, stats, progress)
+    except PageTokenRejected:
+        # A token that expired mid-listing cannot be resumed: list the region again from its first page,
+        # once, dropping what this pass landed, so the snapshot is one consistent listing.
+        folder.clear_raw(result["account"], result["region"])
+        stats.restart()
+        return _land_and_stage(plan, folder, client, result, stats, progress)
+
+
+def _land_and_stage(plan, folder, client, result, stats, progress):
+    """Every page: raw to the landing zone, records to the stager (which normalises in bounded batches)."""
+    account, region = result["account"], result["region"]
+    stager = None
+    for page in iter_pages(client, plan.include_health_status, stats, plan.client):
+        folder.write_page(account, region, page.number, page.body)
+        if stager is None:
+            result["account_id"] = result["account_id"] or _account_from_records(page.records)
+            stager = _stager(plan, folder, result)
+        stager.add(page.records)
+        if progress:
+            progress(account, region, stats)
+    if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
+        result["account_id"] = result["account_id"] or "unknown"
+        stager = _stager(plan, folder, result)
+    return stager.close()
+
+
+def _stager(plan, folder, result):
+    snapshot = Snapshot(plan.snapshot_date, result["account_id"], result["region"])
+    return RegionStager(folder.staged_dir(result["account"], result["region"]), snapshot, plan.batch_records)
+
+
+def skipped_region(ctx, region, reason):
+    """The manifest entry of a region that is not read (no Lightsail there): a warning, not a failure."""
+    return {
+        "account": ctx.account.name, "account_id": ctx.account_id, "region": region, "status": "skipped",
+        "error": reason, "pages": 0, "instances": 0, "attempts": 0, "resumes": 0, "retry_quota_exhausted": 0,
+        "restarts": 0, "received": 0, "loaded": 0, "quarantined": 0, "started_at": time.time(), "duration_s": 0.0,
+    }
+
+
+def _account_from_records(records):
+    """Without STS (a local endpoint), the account id inside the first ARN served."""
     for record in records:
         if isinstance(record, dict) and account_from_arn(record.get("arn")):
             return account_from_arn(record["arn"])
@@ -97,4 +162,3 @@ def _account_id(session, client_settings, records):
 def _describe(error):
     text = str(error) or type(error).__name__
     return f"{type(error).__name__}: {text}"
-

@@ -15,7 +15,7 @@ SNAPSHOT = dt.date(2026, 12, 1)
 def isolated_aws(monkeypatch, tmp_path):
     """No test reads the developer's AWS config or reaches real AWS."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LIGHTSAIL",
-                 "AWS_SESSION_TOKEN", "LIGHTSAIL_WAREHOUSE_REGIONS", "DAGSTER_HOME"):
+                 "AWS_ENDPOINT_URL_STS", "AWS_SESSION_TOKEN", "LIGHTSAIL_WAREHOUSE_REGIONS", "DAGSTER_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

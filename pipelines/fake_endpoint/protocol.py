@@ -8,12 +8,17 @@ import orjson
 TARGET_PREFIX = "Lightsail_20161128."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 # Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261203/us-east-1/lightsail/aws4_request, ...
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/[^/]+/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
 def signing_region(authorization: str | None) -> str | None:
+    return credential_scope(authorization)[1]
+
+
+def credential_scope(authorization: str | None) -> tuple[str | None, str | None, str | None]:
+    """(access key id, region, service) of a SigV4 Authorization header; Nones when there is none."""
     match = _SCOPE.search(authorization or "")
-    return match.group(1) if match else None
+    return match.groups() if match else (None, None, None)
 
 
 def operation(target: str | None) -> str | None:
@@ -77,3 +82,8 @@ def access_denied(region: str) -> ApiError:
 
 def invalid_input(message: str) -> ApiError:
     return ApiError(400, "InvalidInputException", message, "InvalidInput")
+
+
+def expired_page_token() -> ApiError:
+    # What a client sees when a pagination token outlives the service's listing (an injected fault).
+    return invalid_input("The pageToken has expired; start the listing again.")

@@ -15,6 +15,8 @@ from pipelines.fake_endpoint.faults import Fault, FaultPlan
 from pipelines.fake_endpoint.fleet import region_sizes
 from pipelines.fake_endpoint.pages import BadToken, PageStore, decode_token
 from pipelines.fake_endpoint.regions import lightsail_regions, region_records
+from pipelines.fake_endpoint.sts import CONTENT_TYPE as STS_CONTENT_TYPE
+from pipelines.fake_endpoint.sts import Sts, StsError, action_of
 from pipelines.fake_endpoint.transport import Handler, Server, send
 
 
@@ -24,6 +26,7 @@ class EndpointConfig:
 
     fleet_size: int = 1_000
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-northeast-1")
+    region_sizes: tuple[int, ...] = ()  # instances per region, in `regions` order; empty: fleet_size split by seed
     page_size: int = 100
     seed: int = 7
     account_id: str = "123456789012"
@@ -33,9 +36,15 @@ class EndpointConfig:
     error_rate: float = 0.0  # share of requests answered 500 ServiceException
     latency_s: float = 0.0  # sleep before answering each request
     drop_connection_after_pages: int | None = None  # the Nth GetInstances of each region gets no answer, once
+    expire_token_after_pages: int | None = None  # the Nth GetInstances of each region: its pageToken "expired", once
     failing_regions: tuple[str, ...] = ()  # always 400 AccessDeniedException
     fault_seed: int = 0
     cache_mb: int = 1024  # serialised pages kept; beyond it pages are rebuilt per request
+    # More accounts, reached through STS AssumeRole into arn:aws:iam::<id>:role/<any name>; the n-th (0-based)
+    # serves a fleet of the same size and regions generated with seed + 1 + n.
+    other_accounts: tuple[str, ...] = ()
+    sts_credential_ttl_s: float = 3600.0  # lifetime of AssumeRole credentials
+    sts_external_id: str | None = None  # when set, AssumeRole requires this ExternalId
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,8 @@ class RequestRecord:
     started: float  # time.perf_counter()
     ended: float
     status: int | None  # None: the connection was dropped without an answer
+    account: str | None = None  # whose credentials signed it (None: unsigned or refused)
+    access_key: str | None = None
 
 
 class _Dropped(Exception):
@@ -58,12 +69,19 @@ class FakeLightsail:
 
     def __init__(self, config: EndpointConfig = EndpointConfig()):
         self.config = config
-        self.sizes = region_sizes(config.fleet_size, list(config.regions), config.seed)
-        self.pages = PageStore(self.sizes, config.page_size, config.seed, config.account_id, config.cache_mb << 20)
+        seeds = {config.account_id: config.seed} | {a: config.seed + 1 + n for n, a in enumerate(config.other_accounts)}
+        self.account_sizes = {a: _sizes(config, s) for a, s in seeds.items()}
+        self.stores = {a: PageStore(self.account_sizes[a], config.page_size, s, a, config.cache_mb << 20)
+                       for a, s in seeds.items()}
+        self.sizes, self.pages = self.account_sizes[config.account_id], self.stores[config.account_id]
+        self.sts = Sts(config.account_id, frozenset(config.other_accounts), config.sts_credential_ttl_s,
+                       config.sts_external_id)
         self.faults = FaultPlan(config.throttle_rate, config.error_rate, config.drop_connection_after_pages,
-                                tuple(config.failing_regions), config.fault_seed)
+                                tuple(config.failing_regions), config.fault_seed, config.expire_token_after_pages,
+                                config.account_id)
         self.request_log: list[RequestRecord] = []
-        self.request_counts: Counter[tuple[str | None, str | None]] = Counter()
+        self.request_counts: Counter[tuple[str | None, str | None]] = Counter()  # (region, operation), all accounts
+        self._nth: Counter[tuple[str, str | None, str | None]] = Counter()  # (account, region, operation)
         self.url: str | None = None
         self._known_regions = set(lightsail_regions()) | set(config.regions)
         self._lock = threading.Lock()
@@ -97,58 +115,87 @@ class FakeLightsail:
 
     def warm(self, include_health: bool = True) -> None:
         """Serialise all pages now, so a benchmark measures serving rather than generating."""
-        self.pages.warm(include_health)
+        for store in self.stores.values():
+            store.warm(include_health)
 
     def dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         """Answer one HTTP request (called from the server's handler threads)."""
         started = time.perf_counter()
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        region = wire.signing_region(handler.headers.get("Authorization"))
+        key, region, service = wire.credential_scope(handler.headers.get("Authorization"))
+        if service == "sts":
+            return self._dispatch_sts(handler, started, raw, key, region)
         target = handler.headers.get("X-Amz-Target")
         op = wire.operation(target) or target
-        with self._lock:
-            self.request_counts[(region, op)] += 1
-            nth = self.request_counts[(region, op)]
-        if self.config.latency_s:
-            time.sleep(self.config.latency_s)
-        status = None
+        status, account = None, None
         try:
-            body, status = self._answer(region, op, nth, raw), 200
+            account = self.sts.account_of(key, handler.headers.get("X-Amz-Security-Token"))
+            with self._lock:
+                self.request_counts[(region, op)] += 1
+                self._nth[(account, region, op)] += 1
+                nth = self._nth[(account, region, op)]
+            if self.config.latency_s:
+                time.sleep(self.config.latency_s)
+            body, status = self._answer(account, region, op, nth, raw), 200
             send(handler, status, body)
         except _Dropped:
             handler.close_connection = True
         except wire.ApiError as err:
             status = err.status
             send(handler, status, err.body(), err.type)
-        with self._lock:
-            self.request_log.append(RequestRecord(region, op, started, time.perf_counter(), status))
+        except StsError as err:  # credentials the endpoint's STS refuses (expired, wrong token)
+            status = err.status
+            send(handler, status, wire.ApiError(err.status, err.code, err.message).body(), err.code)
+        self._log(RequestRecord(region, op, started, time.perf_counter(), status, account, key))
 
-    def _answer(self, region: str | None, op: str | None, nth: int, raw: bytes) -> bytes:
+    def _dispatch_sts(self, handler: BaseHTTPRequestHandler, started: float, raw: bytes, key: str | None,
+                      region: str | None) -> None:
+        account = self.sts.base_account
+        try:
+            account = self.sts.account_of(key, handler.headers.get("X-Amz-Security-Token"))
+            body, status = self.sts.handle(raw, account), 200
+        except StsError as err:
+            body, status = err.body(), err.status
+        send(handler, status, body, content_type=STS_CONTENT_TYPE)
+        self._log(RequestRecord(region, action_of(raw), started, time.perf_counter(), status, account, key))
+
+    def _log(self, record: RequestRecord) -> None:
+        with self._lock:
+            self.request_log.append(record)
+
+    def _answer(self, account: str, region: str | None, op: str | None, nth: int, raw: bytes) -> bytes:
         if region is None:
             raise wire.missing_authentication()
         if region not in self._known_regions:
             raise wire.invalid_region()
-        fault = self.faults.decide(region, op or "", nth)
-        if fault is not None:
-            raise _fault_error(fault, region)
         params = _params(raw)
+        fault = self.faults.decide(region, op or "", nth, account)
+        # An expired token needs a token: the first page of a listing cannot have one.
+        if fault is not None and not (fault is Fault.EXPIRED_TOKEN and params.get("pageToken") is None):
+            raise _fault_error(fault, region)
         if op == "GetInstances":
-            return self._get_instances(region, params)
+            return self._get_instances(self.stores[account], region, params)
         if op == "GetRegions":
             return _regions_body(params.get("includeAvailabilityZones") is True,
                                  params.get("includeRelationalDatabaseAvailabilityZones") is True)
         raise wire.unknown_operation()
 
-    def _get_instances(self, region: str, params: dict) -> bytes:
+    def _get_instances(self, store: PageStore, region: str, params: dict) -> bytes:
         token = params.get("pageToken")
         try:
             index = 0 if token is None else decode_token(str(token), region)
             # A known Lightsail region outside the fleet simply has no instances.
-            return self.pages.page(region, index, params.get("includeHealthStatus") is True)
+            return store.page(region, index, params.get("includeHealthStatus") is True)
         except BadToken as exc:
             raise wire.invalid_input(str(exc)) from None
         except IndexError:
             raise wire.invalid_input("Invalid pageToken.") from None
+
+
+def _sizes(config: EndpointConfig, seed: int) -> dict[str, int]:
+    if config.region_sizes:
+        return dict(zip(config.regions, config.region_sizes, strict=True))
+    return region_sizes(config.fleet_size, list(config.regions), seed)
 
 
 def _fault_error(fault: Fault, region: str) -> Exception:
@@ -156,6 +203,8 @@ def _fault_error(fault: Fault, region: str) -> Exception:
         return _Dropped()
     if fault is Fault.FAILING_REGION:
         return wire.access_denied(region)
+    if fault is Fault.EXPIRED_TOKEN:
+        return wire.expired_page_token()
     return wire.throttled() if fault is Fault.THROTTLE else wire.service_error()
 
 

@@ -10,9 +10,10 @@ if TYPE_CHECKING:
     from pipelines.fake_endpoint.server import FakeLightsail
 
 
-def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, error_type: str | None = None) -> None:
+def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, error_type: str | None = None,
+         content_type: str = CONTENT_TYPE) -> None:
     handler.send_response(status)
-    handler.send_header("Content-Type", CONTENT_TYPE)
+    handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))
     handler.send_header("x-amzn-RequestId", str(uuid.uuid4()))
     if error_type:

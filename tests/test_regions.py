@@ -1,0 +1,82 @@
+"""Regions: configured names validated, regions without Lightsail skipped with a warning, discovery that says when it fails."""
+
+import pytest
+
+from pipelines import cli
+from pipelines.accounts import Account
+from pipelines.extract import ClientSettings
+from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
+from pipelines.fake_endpoint.regions import region_records
+from pipelines.load import load_run
+from pipelines.regions import RegionError, discover_regions, lightsail_regions, validate_regions, without_lightsail
+from pipelines.resources import LightsailResource
+from pipelines.snapshot import extract_run, failed_pairs
+from pipelines.warehouse import connect
+from tests.conftest import FLEET, SNAPSHOT
+
+
+def test_an_availability_zone_given_as_a_region_is_a_configuration_error_that_names_the_region():
+    with pytest.raises(RegionError, match=r"'eu-west-2a' is an availability zone, not a region; did you mean 'eu-west-2'\?"):
+        validate_regions(["us-east-1", "eu-west-2a"])
+    with pytest.raises(RegionError, match="'Ireland' is not an AWS region name"):
+        validate_regions(["Ireland"])
+    assert validate_regions(["eu-west-2", "us-east-1", "eu-west-2"]) == ["eu-west-2", "us-east-1"]
+
+
+def test_the_cli_reports_an_availability_zone_in_one_line(tmp_path, capsys):
+    code = cli.main(["run", "--regions", "eu-west-2a", "--endpoint-url", "http://127.0.0.1:9", "--quiet",
+                     "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "d")])
+    assert code == 1
+    assert "'eu-west-2a' is an availability zone, not a region; did you mean 'eu-west-2'?" in capsys.readouterr().err
+
+
+def test_only_regions_botocore_knows_for_lightsail_are_read():
+    assert "us-west-1" not in lightsail_regions() and "eu-west-2" in lightsail_regions()
+    assert list(without_lightsail(["eu-west-2", "us-west-1"])) == ["us-west-1"]
+
+
+def test_a_region_without_lightsail_is_skipped_with_a_warning_not_failed(endpoint, tmp_path):
+    resource = LightsailResource(regions=["eu-west-2", "us-west-1"], endpoint_url=endpoint.url)
+    plan = resource.plan(SNAPSHOT)
+    assert plan.regions == ["eu-west-2"] and list(plan.skipped) == ["us-west-1"]
+    before = len(endpoint.request_log)
+    folder, manifest = extract_run(plan, tmp_path)
+    assert {r.region for r in endpoint.request_log[before:]} == {"eu-west-2"}  # us-west-1 was never asked
+    skipped = next(r for r in manifest["regions"] if r["region"] == "us-west-1")
+    assert (skipped["status"], skipped["pages"]) == ("skipped", 0)
+    assert "Lightsail is not available in us-west-1" in skipped["error"]
+    assert manifest["warnings"] == [f"default/us-west-1 skipped: {skipped['error']}"]
+    assert failed_pairs(manifest) == []
+    con = connect(tmp_path / "w.duckdb")
+    load_run(con, folder, manifest, publish=False)
+    runs = con.execute("select region, status, error from extraction_runs order by region").fetchall()
+    assert runs == [("eu-west-2", "ok", None), ("us-west-1", "skipped", skipped["error"])]
+    assert con.execute("select distinct region from instances").fetchall() == [("eu-west-2",)]
+    con.close()
+
+
+def test_regions_are_discovered_with_getregions_when_none_are_configured(endpoint):
+    selection = LightsailResource(endpoint_url=endpoint.url).region_selection()
+    assert selection.regions == sorted(r["name"] for r in region_records()) and selection.warnings == []
+    assert set(FLEET.regions) <= set(selection.regions)
+
+
+def test_a_failed_discovery_falls_back_to_botocores_list_and_says_so(tmp_path):
+    config = EndpointConfig(fleet_size=10, regions=("eu-west-2",), failing_regions=("us-east-1",))
+    with FakeLightsail(config) as denied:
+        selection = discover_regions(ClientSettings(endpoint_url=denied.url, max_attempts=1), Account())
+        plan = LightsailResource(endpoint_url=denied.url, max_attempts=1).plan(SNAPSHOT)
+        plan.regions = ["eu-west-2"]  # keep the run short; the warning travels with the plan into the manifest
+        _, manifest = extract_run(plan, tmp_path)
+    assert selection.regions == sorted(lightsail_regions())
+    (warning,) = selection.warnings
+    assert "region discovery (GetRegions in us-east-1) failed: AccessDeniedException" in warning
+    assert plan.warnings == selection.warnings
+    assert manifest["warnings"] == [warning] and manifest["regions"][0]["status"] == "ok"
+
+
+def test_lightsail_warehouse_regions_environment_is_read_at_run_time(endpoint, monkeypatch):
+    resource = LightsailResource(endpoint_url=endpoint.url)
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_REGIONS", "eu-west-2, us-west-1")
+    selection = resource.region_selection()
+    assert (selection.regions, list(selection.skipped)) == (["eu-west-2"], ["us-west-1"])
