@@ -7,10 +7,12 @@ import dagster as dg
 from pipelines.checks import TABLE_CHECKS, CheckThresholds, blocking_failures, run_table_checks
 from pipelines.landing import latest_run
 from pipelines.load import load_run
-from pipelines.metadata import column_schema, region_table, run_summary
+from pipelines.metadata import (
+    column_schema, extraction_metadata, extraction_totals, extraction_warnings, region_table, run_summary,
+)
 from pipelines.progress import ProgressResource
 from pipelines.resources import LightsailResource, WarehouseResource
-from pipelines.snapshot import extract_run
+from pipelines.snapshot import extract_run, failed_pairs
 from pipelines.warehouse import q
 from schemas import INSTANCE_TABLES, TABLES, meta
 
@@ -26,7 +28,7 @@ LOADED_TABLES = list(INSTANCE_TABLES) + ["quarantine", "snapshots", "extraction_
     kinds={"aws", "json"},
     owners=["team:platform"],
     description="Every GetInstances page of every configured account and region, kept as received "
-    "(gzip JSON) and normalised into staged Parquet for the load.",
+    "(zstd-compressed JSON) and normalised into staged Parquet for the load.",
 )
 def lightsail_raw_pages(
     context: dg.AssetExecutionContext, lightsail: LightsailResource, warehouse: WarehouseResource, progress: ProgressResource
@@ -35,18 +37,22 @@ def lightsail_raw_pages(
     reporter = progress.reporter(context.log)
     folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter)
     reporter.finish()
-    regions = manifest["regions"]
-    failed = [r for r in regions if r["status"] != "ok"]
+    regions, failed = manifest["regions"], failed_pairs(manifest)
     for r in failed:
         context.log.error(f"{r['account']}/{r['region']} failed: {r['error']}")
-    if regions and len(failed) == len(regions):
+    attempted = [r for r in regions if r["status"] != "skipped"]  # skipped regions (no Lightsail) are not failures
+    if attempted and len(failed) == len(attempted):
         raise dg.Failure(f"every region failed; first error: {failed[0]['error']}", metadata={"regions": region_table(regions)})
+    totals = extraction_totals(manifest)
+    for warning in extraction_warnings(totals):
+        context.log.warning(warning)
     return dg.MaterializeResult(
         metadata={
             "run_folder": dg.MetadataValue.path(str(folder.path)),
             "pages": sum(r["pages"] for r in regions),
             "instances_received": sum(r["instances"] for r in regions),
             "failed_regions": ", ".join(f"{r['account']}/{r['region']}" for r in failed) or "none",
+            **extraction_metadata(totals),
             "regions": region_table(regions),
         }
     )
@@ -101,7 +107,7 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         yield from results
     finally:
         con.close()
-    failed = [r for r in manifest["regions"] if r["status"] != "ok"]
+    failed = failed_pairs(manifest)
     if failed:
         names = ", ".join(f"{r['account']}/{r['region']}" for r in failed)
         raise dg.Failure(f"partial snapshot: {names} failed and kept their last good data", metadata={"regions": region_table(failed)})

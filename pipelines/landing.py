@@ -1,19 +1,21 @@
-"""The raw landing zone: every page as received, gzip-compressed, one folder per run/account/region.
+"""The raw landing zone: every page as received, zstd-compressed, one folder per run/account/region.
 
 data/runs/<snapshot date>/<run id>/
-    raw/<account>/<region>/page-00000.json.gz   bodies exactly as AWS sent them (no headers, no signatures)
+    raw/<account>/<region>/page-00000.json.zst  bodies exactly as AWS sent them (no headers, no signatures)
     staged/<account>/<region>/<table>.parquet   the normalised tables, ready for one transactional load
     manifest.json                               what was extracted, per (account, region)
 """
 
 import datetime as dt
-import gzip
 import json
 import os
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+
 MANIFEST = "manifest.json"
+_ZSTD = pa.Codec("zstd", compression_level=1)
 LATEST = "LATEST"
 
 
@@ -29,9 +31,7 @@ class RunFolder:
         return self.path / "staged" / account / region
 
     def write_page(self, account, region, number, body):
-        folder = self.raw_dir(account, region)
-        folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / f"page-{number:05d}.json.gz", gzip.compress(body, compresslevel=1))
+        write_raw_page(self.raw_dir(account, region), number, body)
 
     def clear_raw(self, account, region):
         """Drop a region's landed pages (a listing that has to start over)."""
@@ -40,20 +40,21 @@ class RunFolder:
     def raw_pages(self, account, region):
         """The bodies of one region's pages, in page order."""
         for file in self._raw_files(account, region):
-            yield gzip.decompress(file.read_bytes())
+            with pa.input_stream(str(file), compression="zstd") as stream:
+                yield stream.read()
 
     def raw_page_count(self, account, region):
         return len(self._raw_files(account, region))
 
     def _raw_files(self, account, region):
-        return sorted(self.raw_dir(account, region).glob("page-*.json.gz"))
+        return sorted(self.raw_dir(account, region).glob("page-*.json.zst"))
 
     def write_manifest(self, manifest, latest=True):
         """Write the manifest; `latest` also makes this run the one its snapshot date's load picks up."""
         self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        atomic_write(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
         if latest:
-            _atomic_write(self.path.parent / LATEST, self.run_id.encode())
+            atomic_write(self.path.parent / LATEST, self.run_id.encode())
 
     def read_manifest(self):
         return json.loads((self.path / MANIFEST).read_text())
@@ -74,7 +75,13 @@ def find_run(root, run_id):
     raise FileNotFoundError(f"no run {run_id} under {Path(root) / 'runs'}")
 
 
-def _atomic_write(path, data):
+def write_raw_page(raw_dir, number, body):
+    """One page as received, as a standard zstd frame (`zstd -d` reads it): 4x faster than gzip, and smaller."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(raw_dir / f"page-{number:05d}.json.zst", _ZSTD.compress(body, asbytes=True))
+
+
+def atomic_write(path, data):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)

@@ -40,7 +40,7 @@ def load_run(con, folder, manifest, before_commit=None, publish=True, tables=TAB
         con.execute("delete from extraction_runs where run_id = ?", [manifest["run_id"]])  # the same run loaded again
         staged = [staged_files(folder.staged_dir(r["account"], r["region"])) for r in loaded]
         for name in list(INSTANCE_TABLES) + ["quarantine"]:
-            inserted[name] = _insert_parquet(con, name, [str(files[name]) for files in staged if name in files])
+            inserted[name] = _insert_parquet(con, name, [str(part) for files in staged for part in files.get(name, [])])
         inserted["snapshots"] = _insert_arrow(con, "snapshots", _snapshot_rows(manifest, loaded, tables))
         inserted["extraction_runs"] = _insert_arrow(con, "extraction_runs", _run_rows(manifest, tables))
         create_views(con)
@@ -111,6 +111,9 @@ def _run_rows(manifest, tables):
             "pages": r["pages"],
             "instances": r["instances"],
             "attempts": r["attempts"],
+            "resumes": r.get("resumes"),
+            "retry_quota_exhausted": r.get("retry_quota_exhausted"),
+            "restarts": r.get("restarts"),
             "started_at": dt.datetime.fromtimestamp(r["started_at"], dt.timezone.utc),
             "duration_s": r["duration_s"],
             "error": r.get("error"),

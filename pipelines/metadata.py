@@ -1,8 +1,11 @@
-"""What the Dagster UI shows: column schemas from `schemas/`, per-region tables and the run summary."""
+"""What the Dagster UI shows: column schemas from `schemas/`, per-region tables, extraction totals, the run summary."""
+
+from collections import Counter, defaultdict
 
 import dagster as dg
 
 from pipelines import status
+from pipelines.snapshot import failed_pairs
 from pipelines.warehouse import duckdb_type
 
 
@@ -37,12 +40,67 @@ def region_table(regions):
     return dg.MetadataValue.md(markdown_table(header, rows))
 
 
+def extraction_totals(manifest):
+    """A run manifest summed over its regions: records, skipped regions, warnings, unknown fields, unseen enum values."""
+    regions = manifest["regions"]
+    unknown, enums = Counter(), defaultdict(Counter)
+    for r in regions:
+        unknown.update(r.get("unknown_fields") or {})
+        for path, values in (r.get("unseen_enum_values") or {}).items():
+            enums[path].update(values)
+    return {
+        **{key: sum(r.get(key, 0) for r in regions) for key in ("received", "loaded", "quarantined")},
+        "skipped": [f"{r['account']}/{r['region']}" for r in regions if r["status"] == "skipped"],
+        "warnings": list(manifest.get("warnings") or []),
+        "unknown_fields": dict(sorted(unknown.items())),
+        "unseen_enum_values": {path: dict(sorted(v.items())) for path, v in sorted(enums.items())},
+    }
+
+
+def _drift(totals, tick=""):
+    """(unknown field lines, unseen enum value lines): `path: N rows`, `path: value (N), ...`; `tick` quotes as code."""
+    unknown = [f"{tick}{path}{tick}: {rows} rows" for path, rows in totals["unknown_fields"].items()]
+    enums = [f"{tick}{path}{tick}: " + ", ".join(f"{tick}{value}{tick} ({rows})" for value, rows in values.items())
+             for path, values in totals["unseen_enum_values"].items()]
+    return unknown, enums
+
+
+def _bullets(items):
+    return dg.MetadataValue.md("\n".join(f"- {item}" for item in items) or "none")
+
+
+def extraction_metadata(totals):
+    """The extraction asset's metadata entries of `extraction_totals(...)`."""
+    unknown, enums = _drift(totals, tick="`")
+    return {
+        "records_received": totals["received"],
+        "records_loaded": totals["loaded"],
+        "records_quarantined": totals["quarantined"],
+        "skipped_regions": ", ".join(totals["skipped"]) or "none",
+        "warnings": _bullets(totals["warnings"]),
+        "unknown_fields": _bullets(unknown),
+        "unseen_enum_values": _bullets(enums),
+    }
+
+
+def extraction_warnings(totals):
+    """What an operator should read in the run's log: the manifest's warnings, then schema drift, one line each."""
+    unknown, enums = _drift(totals)
+    lines = list(totals["warnings"])
+    if unknown:
+        lines.append("unknown fields (schema drift): " + "; ".join(unknown))
+    if enums:
+        lines.append("unseen enum values: " + "; ".join(enums))
+    return lines
+
+
 def run_summary(con, snapshot_date, manifest):
     """Markdown shown on the run: the fleet by region and state, what changed, and what needs attention."""
     changes = status.region_changes(con, snapshot_date)
     exposed, world_rules = status.exposure(con, snapshot_date)
     unknown = sorted({path for r in manifest["regions"] for path in (r.get("unknown_fields") or {})})
-    failed = [f"{r['account']}/{r['region']}" for r in manifest["regions"] if r["status"] != "ok"]
+    failed = [f"{r['account']}/{r['region']}" for r in failed_pairs(manifest)]
+    skipped = [f"{r['account']}/{r['region']}" for r in manifest["regions"] if r["status"] == "skipped"]
     stale = [f"{region} ({account}, last good: {date or 'never'})"
              for account, region, date in status.stale_regions(con, snapshot_date)]
     parts = [
@@ -58,6 +116,7 @@ def run_summary(con, snapshot_date, manifest):
         f"- quarantined records: **{status.quarantined(con, snapshot_date)}**",
         f"- unknown fields (schema drift): **{len(unknown)}**" + (f" ({', '.join(unknown[:10])})" if unknown else ""),
         f"- failed regions this run: **{', '.join(failed) or 'none'}**",
+        f"- skipped regions (no Lightsail there): {', '.join(skipped) or 'none'}",
         f"- stale regions (no data of this snapshot, older data stays current): **{'; '.join(stale) or 'none'}**",
     ]
     return "\n".join(parts)

@@ -63,6 +63,14 @@ def normalise_records(records, snapshot, first_index=0):
     )
 
 
+def normalise_array(array, snapshot):
+    """Turn an already checked struct array of the ingest type (pipelines.fastpath) into the tables."""
+    tables = {}
+    _cut(array, SHAPE, "instances", np.arange(len(array)), [], snapshot, {}, tables)
+    empty = _quarantine_table([], snapshot, 0)
+    return Batch(tables, empty, received=len(array), unseen_enum_values=unseen_enum_values(tables))
+
+
 def normalise_pages(pages, snapshot, first_index=0):
     """Normalise raw GetInstances response bodies (bytes) as one batch."""
     records = []

@@ -7,7 +7,6 @@ that failed or were skipped in the run stay out, as they did then.
 
 import datetime as dt
 
-from pipelines.extract import decode_page
 from pipelines.landing import find_run
 from pipelines.load import load_run
 from pipelines.normalise import Snapshot
@@ -40,7 +39,6 @@ def restage(folder, snapshot_date, entry, batch_records=BATCH_RECORDS):
     if found != entry["pages"]:  # checked before the staged files are touched
         raise ReplayError(f"{account}/{region}: {found} raw pages found, the run received {entry['pages']}")
     stager = RegionStager(folder.staged_dir(account, region), Snapshot(snapshot_date, entry["account_id"], region), batch_records)
-    for body in folder.raw_pages(account, region):
-        _token, records = decode_page(body)
-        stager.add(records)
+    for number, body in enumerate(folder.raw_pages(account, region)):
+        stager.add_page(number, body)  # no raw_dir: the landed pages are the input, not rewritten
     return {**entry, **stager.close()}

@@ -120,26 +120,37 @@ def _pull_region(plan, folder, client, result, stats, progress):
 
 
 def _land_and_stage(plan, folder, client, result, stats, progress):
-    """Every page: raw to the landing zone, records to the stager (which normalises in bounded batches)."""
+    """Every page to the stager, which lands it raw and normalises it in bounded batches."""
     account, region = result["account"], result["region"]
     stager = None
-    for page in iter_pages(client, plan.include_health_status, stats, plan.client):
-        folder.write_page(account, region, page.number, page.body)
-        if stager is None:
-            result["account_id"] = result["account_id"] or _account_from_records(page.records)
-            stager = _stager(plan, folder, result)
-        stager.add(page.records)
-        if progress:
+    try:
+        for page in iter_pages(client, plan.include_health_status, stats, plan.client):
+            if stager is None:
+                result["account_id"] = result["account_id"] or _account_from_records(page.records)
+                stager = _stager(plan, folder, result, stats)
+            stager.add_page(page.number, page.body)
+            if progress:
+                progress(account, region, stats)
+        if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
+            result["account_id"] = result["account_id"] or "unknown"
+            stager = _stager(plan, folder, result, stats)
+        counts = stager.close()
+        if progress:  # the last parts were counted at close
             progress(account, region, stats)
-    if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
-        result["account_id"] = result["account_id"] or "unknown"
-        stager = _stager(plan, folder, result)
-    return stager.close()
+    except BaseException:
+        if stager is not None:
+            stager.abort()
+        raise
+    return counts
 
 
-def _stager(plan, folder, result):
-    snapshot = Snapshot(plan.snapshot_date, result["account_id"], result["region"])
-    return RegionStager(folder.staged_dir(result["account"], result["region"]), snapshot, plan.batch_records)
+def _stager(plan, folder, result, stats):
+    account, region = result["account"], result["region"]
+    snapshot = Snapshot(plan.snapshot_date, result["account_id"], region)
+    return RegionStager(
+        folder.staged_dir(account, region), snapshot, plan.batch_records,
+        raw_dir=folder.raw_dir(account, region), stats=stats,
+    )
 
 
 def skipped_region(ctx, region, reason):

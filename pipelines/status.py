@@ -82,7 +82,7 @@ def stale_regions(con, snapshot_date):
     the current_* views still show their older data."""
     return con.execute(
         "with failed as (select distinct account_id, region from extraction_runs as r where snapshot_date = $d "
-        "and status <> 'ok' and not exists (select 1 from snapshots as s where s.snapshot_date = $d "
+        "and status = 'failed' and not exists (select 1 from snapshots as s where s.snapshot_date = $d "
         "and s.account_id = r.account_id and s.region = r.region)) "
         "select f.account_id, f.region, max(s.snapshot_date) from failed as f "
         "left join snapshots as s using (account_id, region) group by all order by all",
@@ -95,10 +95,11 @@ def quarantined(con, snapshot_date):
 
 
 def recent_runs(con, limit=10):
-    """The last runs, newest first: one row per run with its region outcomes and totals."""
+    """The last runs, newest first: one row per run with its region outcomes (ok, failed, skipped) and totals."""
     cursor = con.execute(
         "select run_id, snapshot_date, min(started_at) as started, "
-        "count(*) filter (where status = 'ok') as regions_ok, count(*) filter (where status <> 'ok') as regions_failed, "
+        "count(*) filter (where status = 'ok') as regions_ok, count(*) filter (where status = 'failed') as regions_failed, "
+        "count(*) filter (where status = 'skipped') as regions_skipped, "
         "sum(pages) as pages, sum(instances) as instances, round(max(duration_s), 1) as seconds "
         "from extraction_runs group by run_id, snapshot_date order by started desc limit ?",
         [limit],
@@ -107,14 +108,15 @@ def recent_runs(con, limit=10):
 
 
 def region_status(con, now, fresh_hours=36.0):
-    """Per (account, region): the last attempt, the data the current views show and whether it is stale."""
+    """Per (account, region): the last attempt, the data the current views show and whether it is stale (or skipped)."""
     cursor = con.execute(
         "with last as (select account_id, region, max(started_at) as last_attempt, "
         "arg_max(status, started_at) as last_status, arg_max(error, started_at) as last_error "
         "from extraction_runs group by all) "
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
-        "case when s.loaded_at is null or s.loaded_at < $cutoff then 'stale' else 'fresh' end as freshness, "
+        "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale
+        "when s.loaded_at is null or s.loaded_at < $cutoff then 'stale' else 'fresh' end as freshness, "
         "left(l.last_error, 120) as last_error "
         "from last as l left join current_snapshots as c using (account_id, region) "
         "left join snapshots as s using (account_id, region, snapshot_date) order by l.account_id, l.region",

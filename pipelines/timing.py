@@ -20,6 +20,13 @@ def timed(phase):
             _seconds[phase] += elapsed
 
 
+def add_seconds(seconds_by_phase):
+    """Add time measured elsewhere (a staging worker process reports its own)."""
+    with _lock:
+        for phase, seconds in seconds_by_phase.items():
+            _seconds[phase] += seconds
+
+
 def totals():
     """Seconds per phase so far (summed over threads, so it can exceed wall time)."""
     with _lock:

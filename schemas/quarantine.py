@@ -11,6 +11,7 @@ SCHEMA = table(
     snapshot_columns()
     + [
         column("record_index", pa.int64(), "Position of the record among the region's records.", key=True),
+        column("page", pa.int64(), "Page (0-based) the record arrived in: raw/<account>/<region>/page-NNNNN.json.zst."),
         column("instance_arn", pa.string(), "ARN when one could be read."),
         column("path", pa.string(), "JSON path of the offending value, e.g. $.hardware.cpuCount.", nullable=False),
         column("reason", pa.string(), "Why the value was refused.", nullable=False),

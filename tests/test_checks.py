@@ -79,8 +79,9 @@ def test_quarantine_warns_on_a_few_records_and_blocks_over_its_share(loaded):
 
     def quarantine(n):
         con.execute(
-            "insert into quarantine select snapshot_date, account_id, region, 10000 + row_number() over (), arn, "
-            "'$.hardware.cpuCount', 'not an integer', '{}' from instances where snapshot_date = ? limit ?",
+            "insert into quarantine by name select snapshot_date, account_id, region, "
+            "10000 + row_number() over () as record_index, arn as instance_arn, '$.hardware.cpuCount' as path, "
+            "'not an integer' as reason, '{}' as raw from instances where snapshot_date = ? limit ?",
             [SNAPSHOT, n],
         )
         return _by_name(run_table_checks(con, SNAPSHOT, manifest, CheckThresholds()))[("quarantine", "quarantined_records")]

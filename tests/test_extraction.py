@@ -1,9 +1,9 @@
 """Whole-estate extraction: the raw landing zone, streaming in bounded batches, request accounting, thread safety."""
 
-import gzip
 import math
 import weakref
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,12 +26,16 @@ def test_every_page_lands_raw_exactly_as_served_one_file_per_page(plan, endpoint
     folder, manifest = extract_run(plan, tmp_path)
     for entry in manifest["regions"]:
         region = entry["region"]
-        files = sorted(folder.raw_dir("default", region).glob("*.json.gz"))
+        files = sorted(folder.raw_dir("default", region).glob("*.json.zst"))
         expected = [endpoint.pages.page(region, i, True) for i in range(endpoint.pages.page_count(region))]
-        assert [f.name for f in files] == [f"page-{i:05d}.json.gz" for i in range(len(expected))]
-        assert [gzip.decompress(f.read_bytes()) for f in files] == expected
+        assert [f.name for f in files] == [f"page-{i:05d}.json.zst" for i in range(len(expected))]
+        assert list(folder.raw_pages("default", region)) == expected
         assert (entry["status"], entry["pages"], entry["instances"]) == ("ok", len(expected), endpoint.sizes[region])
     assert RunFolder(tmp_path, SNAPSHOT, folder.run_id).read_manifest() == manifest
+
+
+def _zstd_decompress(data):
+    return pa.input_stream(pa.py_buffer(data), compression="zstd").read()
 
 
 def test_landing_zone_holds_no_credentials_or_signatures(plan, tmp_path, monkeypatch):
@@ -44,21 +48,22 @@ def test_landing_zone_holds_no_credentials_or_signatures(plan, tmp_path, monkeyp
     assert len(files) > 10
     for file in files:
         data = file.read_bytes()
-        text = gzip.decompress(data) if file.name.endswith(".gz") else data
+        text = _zstd_decompress(data) if file.name.endswith(".zst") else data
         for needle in (ACCESS_KEY, SECRET_KEY, "FwoGZXIvYXdzEXAMPLESESSIONTOKEN", "Signature", "Authorization",
                        "X-Amz-Security-Token", "AWS4-HMAC-SHA256"):
             assert needle.encode() not in text, f"{needle} found in {file}"
 
 
-def test_a_region_larger_than_the_batch_is_staged_in_several_row_groups(plan, endpoint, tmp_path):
-    plan.batch_records = 100
+def test_a_region_larger_than_the_batch_is_staged_in_several_parts(plan, endpoint, tmp_path):
+    plan.batch_records = 40  # ~80 KB of bodies: every full page of 50 instances (~100 KB) makes a part
     folder, manifest = extract_run(plan, tmp_path)
     for region in FLEET.regions:
-        staged = pq.ParquetFile(folder.staged_dir("default", region) / "instances.parquet")
-        # Pages of 50 flush exactly at 100 records: one row group per batch, none holding the whole region.
-        assert staged.metadata.num_rows == endpoint.sizes[region]
-        assert staged.metadata.num_row_groups == math.ceil(endpoint.sizes[region] / 100) > 1
-        assert max(staged.metadata.row_group(i).num_rows for i in range(staged.num_row_groups)) == 100
+        parts = sorted((folder.staged_dir("default", region) / "instances").glob("part-*.parquet"))
+        rows = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+        # Several bounded parts, none holding the whole region, together holding all of it.
+        assert sum(rows) == endpoint.sizes[region]
+        assert len(parts) == math.ceil(endpoint.sizes[region] / FLEET.page_size) > 1
+        assert max(rows) <= FLEET.page_size
 
 
 def test_pages_are_not_kept_after_they_are_handed_on(endpoint):

@@ -118,7 +118,7 @@ def test_a_new_column_migrates_the_warehouse_and_keeps_history(tmp_path):
     db, root, new = tmp_path / "w.duckdb", tmp_path / "data", "system_status_details_count"
     old_tables = dict(TABLES, instances=TABLES["instances"].remove(TABLES["instances"].get_field_index(new)))
     folder, manifest = stage_run(root, DAY1, {"us-east-1": [instance("a"), instance("b")]})
-    staged = folder.staged_dir("default", "us-east-1") / "instances.parquet"
+    staged = folder.staged_dir("default", "us-east-1") / "instances" / "part-00000.parquet"
     pq.write_table(pq.read_table(staged).drop_columns([new]), staged)  # what version 1 staged
 
     con = connect(db)

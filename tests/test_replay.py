@@ -72,9 +72,9 @@ def test_replay_of_a_partial_run_leaves_the_failed_region_out_again(tmp_path):
 
 def test_a_missing_raw_page_stops_the_replay_before_anything_changes(loaded_run, warehouse, offline, tmp_path):
     folder = find_run(warehouse.data_dir, loaded_run)
-    staged = folder.staged_dir("default", "eu-west-2") / "instances.parquet"
+    staged = folder.staged_dir("default", "eu-west-2") / "instances" / "part-00000.parquet"
     staged_bytes = staged.read_bytes()
-    (folder.raw_dir("default", "eu-west-2") / "page-00001.json.gz").unlink()
+    (folder.raw_dir("default", "eu-west-2") / "page-00001.json.zst").unlink()
     with pytest.raises(ReplayError, match="default/eu-west-2: .* raw pages found, the run received"):
         replay(tmp_path / "replayed.duckdb", warehouse.data_dir, loaded_run)
     assert staged.read_bytes() == staged_bytes

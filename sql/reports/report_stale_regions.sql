@@ -1,5 +1,6 @@
 -- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
 -- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
+-- A `skipped` region (no Lightsail there) is not a failure and never stale.
 create or replace view report_stale_regions as
 with last_good as (
     select account_id, region, max(snapshot_date) as last_good_snapshot, arg_max(loaded_at, snapshot_date) as last_good_loaded_at
@@ -10,7 +11,7 @@ failures as (
     select r.*, g.last_good_snapshot, g.last_good_loaded_at
     from extraction_runs as r
     left join last_good as g using (account_id, region)
-    where r.status <> 'ok' and (g.last_good_snapshot is null or r.snapshot_date > g.last_good_snapshot)
+    where r.status = 'failed' and (g.last_good_snapshot is null or r.snapshot_date > g.last_good_snapshot)
 )
 select
     account_id, region,
