@@ -114,11 +114,14 @@ def ratios(by_size, million, latency):
     return out
 
 
-def verdicts(ratio_values):
+def verdicts(ratio_values, judged_size):
+    """Targets are judged at `judged_size` (the largest fleet measured, as in the issue's figures): at
+    smaller sizes fixed costs (process start-up of boto3 clients, DDL, the reader copy) weigh in, and
+    those ratios are shown for information."""
     lines = []
     for name, value in ratio_values.items():
-        base = name.split("@")[0]
-        if base not in TARGETS:
+        base, _, size = name.partition("@")
+        if base not in TARGETS or (size and int(size) != judged_size):
             lines.append((name, value, "", "info"))
             continue
         target = TARGETS[base]
@@ -149,7 +152,8 @@ def markdown(by_size, million, latency, lines, problems):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="fleet sizes for the page cases")
-    parser.add_argument("--dlt-sizes", default="10000", help="sizes dlt runs at (it needs ~440 instances/s and GBs)")
+    parser.add_argument("--dlt-sizes", default="10000,100000",
+                        help="sizes dlt runs at (at 100k: ~2.5 min and ~13 GiB here); '' skips dlt")
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 instances end to end")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per request in the 16-region case")
     args = parser.parse_args()
@@ -160,7 +164,7 @@ def main():
     million = run_million() if args.million else None
     latency = run_latency(args.latency)
     problems = [p for results in by_size.values() for p in check_counts(results)]
-    lines = verdicts(ratios(by_size, million, latency))
+    lines = verdicts(ratios(by_size, million, latency), max(sizes))
     report = markdown(by_size, million, latency, lines, problems)
     (RESULTS / "results.md").write_text(report)
     (RESULTS / "results.json").write_text(json.dumps(

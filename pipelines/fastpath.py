@@ -29,18 +29,22 @@ FLOAT_EXACT = 2.0**53  # beyond it an integer in a float field may have been rou
 def _in_doubt(body):
     """Bytes that need the record path: a null, a newline (NDJSON framing), a surrogate escape.
 
-    Substring tests run at memory speed; a match inside a string value only costs speed, never rows.
+    These scans run at memory speed; a match inside a string value only costs speed, never rows.
     """
-    return b"null" in body or b"\n" in body or (b"\\u" in body and _SURROGATE.search(body) is not None)
+    # (The regex alone is three times faster than first testing for a backslash-u.)
+    return b"null" in body or b"\n" in body or _SURROGATE.search(body) is not None
 
 
 def fast_array(bodies):
     """All instances of `bodies` as one struct array of the ingest type, or None when in doubt."""
     if not bodies or any(_in_doubt(body) for body in bodies):
         return None
-    options = pj.ReadOptions(block_size=max(1 << 20, 2 * max(len(b) for b in bodies)))
+    document = b"\n".join(bodies)
+    # Blocks of 4 MiB: a batch is parsed on a few threads, and larger blocks cost less CPU than the
+    # default 1 MiB (measured: a third less on 100k instances). A block must hold at least one whole page.
+    options = pj.ReadOptions(block_size=max(4 << 20, 2 * max(len(b) for b in bodies)))
     try:
-        pages = pj.read_json(io.BytesIO(b"\n".join(bodies)), read_options=options, parse_options=_PARSE)
+        pages = pj.read_json(io.BytesIO(document), read_options=options, parse_options=_PARSE)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if pages.num_rows != len(bodies):
