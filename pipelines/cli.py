@@ -76,6 +76,12 @@ def _parser():
     fake.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered 'Rate exceeded'")
     fake.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered HTTP 500")
     fake.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    fake.add_argument("--drop-connection-after-pages", type=int, metavar="N",
+                      help="the Nth GetInstances of each region gets no answer (connection closed), once")
+    fake.add_argument("--expire-token-after-pages", type=int, metavar="N",
+                      help="the Nth GetInstances of each region is refused: its pageToken 'has expired', once")
+    fake.add_argument("--failing-regions", default="", help="regions that always answer AccessDeniedException")
+    fake.add_argument("--fault-seed", type=int, default=0, help="seed of the throttle/error draws")
     fake.set_defaults(func=cmd_fake_endpoint)
     return parser
 
@@ -190,6 +196,9 @@ def cmd_fake_endpoint(args):
 
     config = _endpoint_config(
         args, port=args.port, throttle_rate=args.throttle_rate, error_rate=args.error_rate, latency_s=args.latency,
+        drop_connection_after_pages=args.drop_connection_after_pages,
+        expire_token_after_pages=args.expire_token_after_pages,
+        failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed,
     )
     serve(config, announce=lambda url: print(
         f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}); Ctrl-C stops it.\n"

@@ -111,3 +111,43 @@ def test_a_failed_run_ends_in_one_error_line_not_a_traceback(tmp_path, capsys):
     assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 0
     [line] = [line for line in capsys.readouterr().out.splitlines() if "  eu-west-2  " in line]
     assert " failed " in line and "AccessDeniedException" in line
+
+
+def test_fake_endpoint_command_serves_a_fleet_with_the_faults_asked_for(tmp_path, capsys):
+    """`lightsail-warehouse fake-endpoint` in its own process, as an operator starts it by hand."""
+    import signal
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable, "-m", "pipelines.cli", "fake-endpoint", "--port", "0", "--size", "90",
+        "--fleet-regions", "us-east-1,eu-west-2", "--page-size", "20",
+        "--failing-regions", "eu-west-2", "--drop-connection-after-pages", "2",
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith("Lightsail endpoint on http://127.0.0.1:") and "(90 instances in us-east-1,eu-west-2)" in first
+        url = first.split()[3]
+        code = main([
+            "run", "--endpoint-url", url, "--regions", "us-east-1,eu-west-2", "--date", SNAPSHOT.isoformat(),
+            "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data"), "--quiet",
+        ])
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    assert code == 1
+    assert "default/eu-west-2 failed" in capsys.readouterr().err
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        runs = dict(con.execute("select region, status from extraction_runs").fetchall())
+        # us-east-1 lost its second page's connection once; botocore asked again and the region loaded whole
+        served = con.execute("select count(*) from current_instances where region = 'us-east-1'").fetchone()[0]
+        attempts, pages = con.execute("select attempts, pages from extraction_runs where region = 'us-east-1'").fetchone()
+    finally:
+        con.close()
+    assert runs == {"us-east-1": "ok", "eu-west-2": "failed"}
+    from pipelines.fake_endpoint.fleet import region_sizes
+
+    assert served == region_sizes(90, ["us-east-1", "eu-west-2"])["us-east-1"] and pages >= 2
+    assert attempts == pages + 1
