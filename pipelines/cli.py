@@ -10,16 +10,28 @@ DEMO_REGIONS = "us-east-1,eu-west-2,ap-southeast-2"
 DEMO_ACCOUNT = "123456789012"
 
 
+class CliError(Exception):
+    """A mistake the operator can fix: printed as one line and its hint, never as a traceback."""
+
+    def __init__(self, message, hint="see `lightsail-warehouse COMMAND --help`"):
+        super().__init__(message)
+        self.hint = hint
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... | head` closed our output: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # one clear line unless --debug
         if args.debug:
             raise
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        name = "error" if isinstance(error, CliError) else f"error: {type(error).__name__}"
+        print(f"{name}: {error}", file=sys.stderr)
         print(f"hint: {getattr(error, 'hint', 'rerun with --debug for the full traceback')}", file=sys.stderr)
         return 1
 
@@ -27,7 +39,9 @@ def main(argv=None):
 def _parser():
     parser = argparse.ArgumentParser(prog="lightsail-warehouse", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)  # `--debug` is also accepted after the command
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
+    sub = _Commands(parser.add_subparsers(dest="command", required=True), common)
 
     run = sub.add_parser("run", help="snapshot the fleet into the warehouse (the main job)")
     _warehouse_args(run)
@@ -67,7 +81,8 @@ def _parser():
     replay = sub.add_parser("replay", help="rebuild a run's snapshot in the warehouse from its raw pages (no AWS call)")
     replay.add_argument("run", help="run id (a folder under DATA_DIR/runs/<date>/)")
     replay.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
-    replay.add_argument("--data-dir", default="data", help="raw landing folder (default data)")
+    data_dir = os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data")
+    replay.add_argument("--data-dir", default=data_dir, help=f"raw landing folder the run wrote to (default {data_dir})")
     replay.set_defaults(func=cmd_replay)
 
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
@@ -86,10 +101,39 @@ def _parser():
     return parser
 
 
-def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir="data"):
+class _Commands:
+    """Subcommands that all share the common options."""
+
+    def __init__(self, subparsers, common):
+        self.subparsers, self.common = subparsers, common
+
+    def add_parser(self, name, **kwargs):
+        return self.subparsers.add_parser(name, parents=[self.common], **kwargs)
+
+
+def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir=None):
     parser.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", db), help=f"DuckDB file (default {db})")
+    data_dir = data_dir or os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data")
     parser.add_argument("--data-dir", default=data_dir, help=f"raw landing and staging folder (default {data_dir})")
-    parser.add_argument("--date", type=dt.date.fromisoformat, default=None, help="snapshot date (default: today, UTC)")
+    parser.add_argument("--date", type=_date, default=None, help="snapshot date, YYYY-MM-DD (default: today, UTC)")
+
+
+def _date(text):
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _check_snapshot_date(date):
+    """Dates the job's daily partitions hold: from their start to tomorrow (UTC) for schedules ahead of UTC."""
+    from pipelines.assets import PARTITIONS
+
+    first = PARTITIONS.start.date()
+    last = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    if not first <= date <= last:
+        raise CliError(f"snapshot date {date} is outside {first} .. {last}",
+                       hint="--date names the day a snapshot stands for: today (the default) or a past day")
 
 
 def _fleet_args(parser, size, regions, page_size):
@@ -120,15 +164,23 @@ def cmd_run(args):
     )
     warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir)
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
+    snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
+    _check_snapshot_date(snapshot_date)
+    findings = []
     ok, message = run_job(
-        lightsail, warehouse, args.date or dt.datetime.now(dt.timezone.utc).date(),
-        progress=progress, log_level="INFO" if args.debug else "CRITICAL",
+        lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
+        findings=findings,
     )
     print(summary(warehouse))
+    for line in findings:
+        print(f"check: {line}", file=sys.stderr)
     if not ok:
         print(f"error: {message}", file=sys.stderr)
-        print(f"hint: `lightsail-warehouse status --db {args.db}` shows each region's last error; "
-              "--debug shows Dagster's log", file=sys.stderr)
+        if message.startswith("WarehouseLocked"):
+            hint = "close that process and run again (the warehouse was not changed; the pages are landed)"
+        else:
+            hint = f"`lightsail-warehouse status --db {args.db}` shows each region's last error; --debug shows Dagster's log"
+        print(f"hint: {hint}", file=sys.stderr)
         return 1
 
 
@@ -160,11 +212,13 @@ def cmd_report(args):
 
 def cmd_export(args):
     from pipelines.export import export_parquet
-    from pipelines.warehouse import connect
+    from pipelines.readout import open_for_reading
 
-    if not Path(args.db).exists():
-        raise FileNotFoundError(f"no warehouse at {args.db}")
-    con = connect(args.db, read_only=True)
+    target = Path(args.dir)
+    blocking = next((p for p in [target, *target.parents] if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise CliError(f"cannot export into {target}: {blocking} is a file", hint="give a folder (it is created if missing)")
+    con = open_for_reading(args.db)
     try:
         rows = export_parquet(con, args.dir, all_history=args.all_history)
     finally:
@@ -179,6 +233,13 @@ def cmd_replay(args):
     from pipelines.replay import replay_run
     from pipelines.warehouse import connect
 
+    from pipelines.landing import find_run
+
+    try:
+        find_run(args.data_dir, args.run)
+    except FileNotFoundError as error:
+        raise CliError(str(error), hint="pass --data-dir: the folder `run --data-dir` wrote to (default data; "
+                       "the demo's is data/demo); `lightsail-warehouse status` lists run ids") from None
     con = connect(args.db)
     try:
         manifest, inserted = replay_run(con, args.data_dir, args.run)

@@ -43,10 +43,15 @@ def _table(columns, rows):
 
 
 def _cell(value):
+    """One value as text: lists and structs as JSON, booleans as true/false (as DuckDB and JSON write them)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, default=_plain, ensure_ascii=False)
     return str(value)
 
 

@@ -1,17 +1,25 @@
 """Running the job outside the UI (CLI, demo): the same assets and checks through `dagster.materialize`."""
 
 import os
+import sys
 
 import dagster as dg
 
 from pipelines.assets import lightsail_raw_pages, warehouse_tables
 from pipelines.checks import CheckThresholds
+from pipelines.landing import latest_run
+from pipelines.metadata import extraction_totals, extraction_warnings
 from pipelines.progress import ProgressResource
-from pipelines.warehouse import connect, table_counts
+from pipelines.readout import open_for_reading
+from pipelines.warehouse import WarehouseLocked, reader_path, table_counts
 
 
-def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None, log_level="CRITICAL"):
-    """Materialise one snapshot; returns (success, the first error as one line)."""
+def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None, log_level="CRITICAL", findings=None):
+    """Materialise one snapshot; returns (success, the first error as one line).
+
+    `findings`, a list, receives one line per failed asset check (warnings included) and per warning of
+    the extraction (discovery fallbacks, unknown fields), for a terminal to show.
+    """
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [lightsail_raw_pages, warehouse_tables],
@@ -26,9 +34,32 @@ def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
+    if findings is not None:
+        findings.extend(_extraction_warnings(warehouse, snapshot_date) + check_findings(result))
     if result.success:
         return True, None
     return False, first_error(result.all_events)
+
+
+def check_findings(result):
+    """'instances:instance_count_drop (warning): dropped_regions=us-east-1: 3126 on ... -> 600' per failed check."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        level = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
+        details = ", ".join(f"{key}={getattr(value, 'value', value)}" for key, value in evaluation.metadata.items())
+        lines.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({level}): {details}")
+    return lines
+
+
+def _extraction_warnings(warehouse, snapshot_date):
+    """The manifest's warnings and schema drift of the run just made (unseen enum values stay in the metadata)."""
+    folder = latest_run(warehouse.data_dir, snapshot_date)
+    if folder is None:
+        return []
+    totals = extraction_totals(folder.read_manifest())
+    return [line for line in extraction_warnings(totals) if not line.startswith("unseen enum values")]
 
 
 def first_error(events):
@@ -51,11 +82,22 @@ def _short_class(message, cls_name):
     return rest if cls_name == "Failure" else f"{cls_name}: {rest}"
 
 
+def _python():
+    """The interpreter that has duckdb: this one, relative to the working directory when it is below it."""
+    try:
+        return os.path.relpath(sys.executable) if not os.path.relpath(sys.executable).startswith("..") else sys.executable
+    except ValueError:
+        return sys.executable
+
+
 def summary(warehouse):
     """What was loaded, where it is and how to query it."""
     if not os.path.exists(warehouse.path):
         return f"no warehouse at {warehouse.path}"
-    con = connect(warehouse.path, read_only=True, lock_timeout_s=warehouse.lock_timeout_s)
+    try:
+        con = open_for_reading(warehouse.path)  # never waits long: falls back to the published reader copy
+    except WarehouseLocked as error:
+        return f"(no summary: {error})"
     try:
         if not con.execute("select count(*) from duckdb_views() where view_name = 'current_instances'").fetchone()[0]:
             return f"nothing loaded yet into {warehouse.path}"
@@ -73,7 +115,8 @@ def summary(warehouse):
         "",
         f"Warehouse: {os.path.abspath(warehouse.path)}",
         f"Query it:  duckdb -readonly {warehouse.path} \"select * from current_inventory limit 10\"",
-        f"       or: python -c \"import duckdb; print(duckdb.connect('{warehouse.path}', read_only=True)"
+        f"       or: {_python()} -c \"import duckdb; print(duckdb.connect('{warehouse.path}', read_only=True)"
         ".sql('select * from ports_open_to_world'))\"",
+        f"While a run writes, query the copy each load publishes: {reader_path(warehouse.path)}",
     ]
     return "\n".join(lines)

@@ -116,7 +116,9 @@ def region_status(con, now, fresh_hours=36.0):
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
         "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale
-        "when s.loaded_at is null or s.loaded_at < $cutoff then 'stale' else 'fresh' end as freshness, "
+        # as report_stale_regions: the last attempt failed, so the current views show older data
+        "when l.last_status = 'failed' or s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
+        "else 'fresh' end as freshness, "
         "left(l.last_error, 120) as last_error "
         "from last as l left join current_snapshots as c using (account_id, region) "
         "left join snapshots as s using (account_id, region, snapshot_date) order by l.account_id, l.region",

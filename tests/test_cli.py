@@ -27,6 +27,9 @@ def db(endpoint, tmp_path, capsys):
     con = connect(tmp_path / "w.duckdb")
     con.execute("create or replace view report_test_regions as "
                 "select region, count(*) as instances from current_instances group by all order by region")
+    con.execute("create or replace view report_test_values as "
+                "select ['0.0.0.0/0', '::/0'] as cidrs, true as open_to_world, {'from': 22, 'to': 22} as ports")
+    con.execute("create or replace view report_test_long as select range as n from range(200000)")
     con.close()
     capsys.readouterr()
     return str(tmp_path / "w.duckdb")
@@ -110,7 +113,7 @@ def test_a_failed_run_ends_in_one_error_line_not_a_traceback(tmp_path, capsys):
     ]
     assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 0
     [line] = [line for line in capsys.readouterr().out.splitlines() if "  eu-west-2  " in line]
-    assert " failed " in line and "AccessDeniedException" in line
+    assert " failed " in line and "AccessDeniedException" in line and " stale " in line  # as report_stale_regions
 
 
 def test_fake_endpoint_command_serves_a_fleet_with_the_faults_asked_for(tmp_path, capsys):
@@ -151,3 +154,74 @@ def test_fake_endpoint_command_serves_a_fleet_with_the_faults_asked_for(tmp_path
 
     assert served == region_sizes(90, ["us-east-1", "eu-west-2"])["us-east-1"] and pages >= 2
     assert attempts == pages + 1
+
+
+def test_lists_structs_and_booleans_print_as_json_and_true_false(db, capsys):
+    assert main(["report", "test_values", "--db", db, "--format", "csv"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row == {"cidrs": '["0.0.0.0/0", "::/0"]', "open_to_world": "true", "ports": '{"from": 22, "to": 22}'}
+    assert main(["report", "test_values", "--db", db, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"cidrs": ["0.0.0.0/0", "::/0"], "open_to_world": True, "ports": {"from": 22, "to": 22}}]
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(db):
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "report", "test_long", "--db", db],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert reader.stdout.readline().split() == [b"n"]
+    reader.stdout.close()  # as `| head -1` does
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == b""
+
+
+def test_debug_is_accepted_after_the_command_too(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        main(["status", "--db", str(tmp_path / "none.duckdb"), "--debug"])
+
+
+def test_snapshot_dates_are_checked_before_anything_runs(tmp_path, capsys):
+    base = ["run", "--endpoint-url", "http://127.0.0.1:9", "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path)]
+    assert main(base + ["--date", "2099-01-01"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: snapshot date 2099-01-01 is outside 2024-01-01 .. ") and err[1].startswith("hint: ")
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "runs").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(base + ["--date", "2026/12/04"])
+    assert exit_.value.code == 2 and "'2026/12/04' is not a date: use YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_export_and_replay_mistakes_are_one_line_with_a_hint(db, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for target in (afile, afile / "sub"):
+        assert main(["export", "--format", "parquet", str(target), "--db", db]) == 1
+        assert capsys.readouterr().err.splitlines() == [
+            f"error: cannot export into {target}: {afile} is a file", "hint: give a folder (it is created if missing)",
+        ]
+    assert afile.read_text() == "keep me"
+    assert main(["export", "--format", "parquet", str(tmp_path / "out"), "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: NoWarehouse: no warehouse at {tmp_path / 'none.duckdb'}")
+    assert main(["replay", "no-such-run", "--db", db, "--data-dir", str(tmp_path / "elsewhere")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: no run no-such-run under {tmp_path / 'elsewhere' / 'runs'}"
+    assert err[1].startswith("hint: pass --data-dir: the folder `run --data-dir` wrote to")
+
+
+def test_a_failed_check_is_printed_even_when_the_run_succeeds(tmp_path, capsys):
+    """A region that lost most of its instances loads (it may be true) but the operator is told."""
+    for day, size in ((1, 120), (2, 30)):
+        config = EndpointConfig(regions=("us-east-1",), region_sizes=(size,), page_size=50)
+        with FakeLightsail(config) as endpoint:
+            assert main([
+                "run", "--endpoint-url", endpoint.url, "--regions", "us-east-1", "--date", f"2026-12-0{day}",
+                "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data"), "--quiet",
+            ]) == 0
+    checks = [line for line in capsys.readouterr().err.splitlines() if line.startswith("check: ")]
+    assert checks == [
+        "check: instances:instance_count_drop (warning): previous_instances=120, current_instances=30, "
+        "max_drop_share=0.2, dropped_regions=us-east-1: 120 on 2026-12-01 -> 30"
+    ]
