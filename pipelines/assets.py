@@ -35,14 +35,15 @@ def lightsail_raw_pages(
 ):
     snapshot_date = dt.date.fromisoformat(context.partition_key)
     reporter = progress.reporter(context.log)
-    folder, manifest = extract_run(lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter)
+    folder, manifest = extract_run(
+        lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter,
+        earlier_account_ids=warehouse.account_ids,
+    )
     reporter.finish()
+    # Failed regions do not fail this step: the load records them (even when every region failed), then fails the run.
     regions, failed = manifest["regions"], failed_pairs(manifest)
     for r in failed:
         context.log.error(f"{r['account']}/{r['region']} failed: {r['error']}")
-    attempted = [r for r in regions if r["status"] != "skipped"]  # skipped regions (no Lightsail) are not failures
-    if attempted and len(failed) == len(attempted):
-        raise dg.Failure(f"every region failed; first error: {failed[0]['error']}", metadata={"regions": region_table(regions)})
     totals = extraction_totals(manifest)
     for warning in extraction_warnings(totals):
         context.log.warning(warning)
@@ -109,8 +110,17 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         con.close()
     failed = failed_pairs(manifest)
     if failed:
-        names = ", ".join(f"{r['account']}/{r['region']}" for r in failed)
-        raise dg.Failure(f"partial snapshot: {names} failed and kept their last good data", metadata={"regions": region_table(failed)})
+        raise dg.Failure(failure_message(manifest), metadata={"regions": region_table(failed)})
+
+
+def failure_message(manifest):
+    """Why a load whose manifest has failed regions ends the run failed: all of them, or which ones."""
+    failed = failed_pairs(manifest)
+    attempted = [r for r in manifest["regions"] if r["status"] != "skipped"]  # skipped (no Lightsail) is no failure
+    if len(failed) == len(attempted):
+        return f"every region failed; first error: {failed[0]['error']}"
+    names = ", ".join(f"{r['account']}/{r['region']}" for r in failed)
+    return f"partial snapshot: {names} failed; previous data, if any, stays current"
 
 
 class _RolledBack(Exception):

@@ -9,6 +9,8 @@ botocore's Python shape walker, which is ten times slower and drops fields it do
 One thing is added to botocore's retries: when it gives up on a page with a transient error (its attempts
 are spent, or its retry quota, a per-client token bucket that a long throttling storm drains), the
 listing resumes from that page's token after a back-off, so a storm slows a region down but does not fail it.
+A region that has never answered at all (connection refused, unknown host) is not resumed: botocore already
+retried the connection, and asking again would only wait for the same refusal.
 """
 
 import random
@@ -65,6 +67,7 @@ class RegionStats:
     pages: int = 0
     instances: int = 0  # records staged so far (pages are decoded where they are staged)
     attempts: int = 0  # HTTP requests sent, retries included
+    answers: int = 0  # HTTP responses received, errors included (0: the endpoint was never reached)
     resumes: int = 0  # pages asked for again after botocore gave up on them
     quota_exhausted: int = 0  # of which botocore stopped because its retry quota was spent
     restarts: int = 0  # listings started over because a page token was refused
@@ -120,17 +123,20 @@ def iter_pages(client, include_health_status=True, stats=None, settings=None):
                 return
             except Exception as error:
                 failures += 1
-                _raise_unless_worth_resuming(error, token, number, failures, settings)
+                _raise_unless_worth_resuming(error, token, number, failures, settings, stats)
                 stats.resumes += 1
                 stats.quota_exhausted += bool(_response_metadata(error).get("RetryQuotaReached"))
                 time.sleep(random.random() * min(20.0, settings.page_backoff_s * 2 ** (failures - 1)))
 
 
-def _raise_unless_worth_resuming(error, token, number, failures, settings):
-    """A refused token cannot be resumed from; a permanent error, or one page failing too often, ends the region."""
+def _raise_unless_worth_resuming(error, token, number, failures, settings, stats):
+    """A refused token cannot be resumed from; a permanent error, one page failing too often, or an endpoint
+    that was never reached, ends the region."""
     if token is not None and _error_code(error) == "InvalidInputException":
         raise PageTokenRejected(f"page {number}: {error}") from error
     if not transient(error) or failures > settings.page_retries:
+        raise error
+    if stats.answers == 0 and unreachable(error):
         raise error
 
 
@@ -144,17 +150,23 @@ def _paginate(client, include_health_status, token):
 
 @contextmanager
 def _counting_requests(client, stats):
-    """Count every HTTP request the client sends (retries and failures too) into `stats.attempts`."""
+    """Count every HTTP request the client sends (retries and failures too) into `stats.attempts`, and every
+    response it gets (error answers too) into `stats.answers`."""
 
     def count(**_):
         stats.attempts += 1
 
-    event = f"before-send.{SERVICE}.GetInstances"
-    client.meta.events.register(event, count)
+    def answered(response_dict=None, **_):
+        stats.answers += response_dict is not None
+
+    events = [(f"before-send.{SERVICE}.GetInstances", count), (f"response-received.{SERVICE}.GetInstances", answered)]
+    for event, handler in events:
+        client.meta.events.register(event, handler)
     try:
         yield
     finally:
-        client.meta.events.unregister(event, count)
+        for event, handler in events:
+            client.meta.events.unregister(event, handler)
 
 
 THROTTLING_CODES = frozenset({
@@ -169,6 +181,14 @@ def transient(error):
         status = _response_metadata(error).get("HTTPStatusCode") or 0
         return _error_code(error) in THROTTLING_CODES or status >= 500
     return isinstance(error, (HTTPClientError, ConnectionError))
+
+
+def unreachable(error):
+    """The connection itself could not be made (refused, unknown host, connect timeout): no answer at all.
+
+    botocore's ConnectionError; a connection closed or timed out after it was made is an HTTPClientError.
+    """
+    return isinstance(error, ConnectionError)
 
 
 def _error_code(error):

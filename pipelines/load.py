@@ -98,8 +98,8 @@ def _snapshot_rows(manifest, loaded, tables):
 
 
 def _run_rows(manifest, tables):
-    # A region that failed before its first page has no account id of its own: take its account's from the
-    # run's other regions, so reports can tell which account's region is stale.
+    # Manifests give every entry an account id (pipelines.snapshot.settle_account_ids); older ones left a region
+    # that failed before its first page without one: it takes its account's from the run's other regions.
     known = {r["account"]: r["account_id"] for r in manifest["regions"] if r.get("account_id")}
     rows = [
         {
@@ -107,6 +107,7 @@ def _run_rows(manifest, tables):
             "snapshot_date": dt.date.fromisoformat(manifest["snapshot_date"]),
             "account_id": r["account_id"] or known.get(r.get("account")) or "unknown",
             "region": r["region"],
+            "account": r.get("account"),
             "status": r["status"],
             "pages": r["pages"],
             "instances": r["instances"],

@@ -1,12 +1,14 @@
 """Which regions to read: validation of configured names, regions without Lightsail, discovery through GetRegions."""
 
+import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import botocore.session
 
 from pipelines.accounts import account_session
-from pipelines.extract import make_client
+from pipelines.extract import make_client, unreachable
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ZONE = re.compile(r"^([a-z]{2}(-gov)?-[a-z]+-\d)[a-z]$")
@@ -15,6 +17,10 @@ DISCOVERY_REGION = "us-east-1"
 
 class RegionError(ValueError):
     """A configured region name that cannot be right."""
+
+
+class EndpointUnreachable(Exception):
+    """Region discovery could not connect to the endpoint at all: every region would fail the same way."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,23 @@ def lightsail_regions():
     return botocore.session.get_session().get_available_regions("lightsail")
 
 
+@cache
+def known_regions():
+    """Every region botocore's endpoint data names, in any partition or for any service, and Lightsail's modelled ones."""
+    session = botocore.session.get_session()
+    names = set(session.get_service_model("lightsail").shape_for("RegionName").enum) | set(lightsail_regions())
+    for partition in session.get_data("endpoints")["partitions"]:
+        names.update(partition.get("regions", {}))
+        for service in partition.get("services", {}).values():
+            names.update(service.get("endpoints", {}))
+    return frozenset(names)
+
+
 def validate_regions(regions):
-    """Check names; an availability zone given as a region is a configuration error, said plainly."""
+    """Check names; an availability zone or a misspelt region is a configuration error, said plainly.
+
+    A real region without Lightsail passes (it is skipped later, see `without_lightsail`).
+    """
     checked = []
     for region in regions:
         zone = _ZONE.match(region)
@@ -40,9 +61,20 @@ def validate_regions(regions):
             raise RegionError(f"{region!r} is an availability zone, not a region; did you mean {zone.group(1)!r}?")
         if not _REGION.match(region):
             raise RegionError(f"{region!r} is not an AWS region name (expected something like 'eu-west-2')")
+        if region not in known_regions():
+            raise RegionError(f"{region!r} is not an AWS region botocore knows; {_suggestion(region)}")
         if region not in checked:
             checked.append(region)
     return checked
+
+
+def _suggestion(region):
+    """'did you mean ...?' from Lightsail's regions first, then from every known region."""
+    for candidates in (lightsail_regions(), known_regions()):
+        close = difflib.get_close_matches(region, sorted(candidates), n=1)
+        if close:
+            return f"did you mean {close[0]!r}?"
+    return "check the spelling (or upgrade botocore if the region is new)"
 
 
 def without_lightsail(regions, supported=None):
@@ -69,11 +101,19 @@ def select_regions(configured, client_settings, account):
 
 
 def discover_regions(client_settings, account):
-    """Every region GetRegions lists (asked in us-east-1); botocore's list, with a warning, if that fails."""
+    """Every region GetRegions lists (asked in us-east-1); botocore's list, with a warning, if that fails.
+
+    An endpoint that cannot be reached at all stops the run here: each region would only fail the same way.
+    """
     try:
         client = make_client(client_settings, DISCOVERY_REGION, account_session(account, client_settings))
         return RegionSelection(sorted(r["name"] for r in client.get_regions()["regions"]))
     except Exception as error:  # discovery is a convenience; botocore's own list is a sound fallback
+        if unreachable(error):
+            raise EndpointUnreachable(
+                f"cannot reach the Lightsail endpoint to discover regions (GetRegions in {DISCOVERY_REGION}): "
+                f"{type(error).__name__}: {error}; check the endpoint URL and the network, or name the regions (--regions, lightsail.regions)"
+            ) from None
         fallback = sorted(lightsail_regions())
         warning = (f"region discovery (GetRegions in {DISCOVERY_REGION}) failed: {type(error).__name__}: {error}; "
                    f"reading botocore's {len(fallback)} Lightsail regions instead")

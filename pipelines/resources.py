@@ -10,7 +10,7 @@ from pipelines.accounts import Account
 from pipelines.extract import ClientSettings
 from pipelines.regions import select_regions
 from pipelines.snapshot import RunPlan
-from pipelines.warehouse import connect
+from pipelines.warehouse import connect, earlier_account_ids
 
 
 class AccountConfig(dg.Config):
@@ -33,7 +33,7 @@ class LightsailResource(dg.ConfigurableResource):
     accounts: list[AccountConfig] = Field(default=[], description="Accounts to read; empty = the default credentials only.")
     retry_mode: str = Field(default="standard", description="botocore retry mode: standard or adaptive.")
     max_attempts: int = Field(default=10, description="botocore max attempts per request, retries included.")
-    page_retries: int = Field(default=8, description="Times a page is asked for again (from its token) after botocore gave up on a throttle, 5xx or dropped connection.")
+    page_retries: int = Field(default=8, description="Times a page is asked for again (from its token) after botocore gave up on a throttle, 5xx or dropped connection (not when the endpoint never answered at all).")
     page_backoff_s: float = Field(default=1.0, description="Base seconds of the jittered exponential back-off between those page retries.")
     include_health_status: bool = Field(default=True, description="Ask GetInstances for instanceStatus/systemStatus.")
     max_workers: int = Field(default=8, description="(account, region) pairs read in parallel.")
@@ -83,3 +83,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def connect(self, read_only=False):
         return connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)
+
+    def account_ids(self):
+        """{account name: id} the warehouse's earlier snapshots hold; {} if the file cannot be read at once."""
+        return earlier_account_ids(self.path)

@@ -2,6 +2,8 @@
 
 A region that fails is recorded with its error and left out of staging, so the load that follows never
 replaces its last good data; the other regions go on. A region without Lightsail is recorded as skipped.
+Once every pair has finished, a pair that revealed no account id (no STS, no instance served) takes its
+account's id from the run's other regions, else from the warehouse's earlier snapshots.
 """
 
 import datetime as dt
@@ -17,6 +19,8 @@ from pipelines.extract import ClientSettings, PageTokenRejected, RegionStats, ac
 from pipelines.landing import RunFolder
 from pipelines.normalise import Snapshot
 from pipelines.staging import BATCH_RECORDS, RegionStager
+
+UNKNOWN_ACCOUNT = "unknown"  # the account id of rows whose account could not be told
 
 
 @dataclass
@@ -54,8 +58,12 @@ def failed_pairs(manifest):
     return [r for r in manifest["regions"] if r["status"] == "failed"]
 
 
-def extract_run(plan, root, run_id=None, progress=None):
-    """Extract everything in `plan` under `root`; returns (RunFolder, manifest)."""
+def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None):
+    """Extract everything in `plan` under `root`; returns (RunFolder, manifest).
+
+    `earlier_account_ids()`, called only if an account revealed no id, gives {account name: id} from the
+    warehouse's earlier snapshots.
+    """
     folder = RunFolder(root, plan.snapshot_date, run_id or new_run_id())
     contexts = [prepare_account(account, plan.client) for account in plan.accounts]  # sessions: one thread
     client_lock = threading.Lock()
@@ -63,14 +71,39 @@ def extract_run(plan, root, run_id=None, progress=None):
     with ThreadPoolExecutor(max_workers=max(1, min(plan.max_workers, len(targets)))) as pool:
         results = list(pool.map(lambda t: extract_region(plan, folder, t[0], t[1], client_lock, progress), targets))
     results += [skipped_region(ctx, region, reason) for ctx in contexts for region, reason in plan.skipped.items()]
+    unknown = settle_account_ids(results, earlier_account_ids)
     manifest = {
         "run_id": folder.run_id,
         "snapshot_date": plan.snapshot_date.isoformat(),
         "regions": results,
-        "warnings": list(plan.warnings) + [f"{r['account']}/{r['region']} skipped: {r['error']}" for r in results if r["status"] == "skipped"],
+        "warnings": list(plan.warnings) + unknown
+        + [f"{r['account']}/{r['region']} skipped: {r['error']}" for r in results if r["status"] == "skipped"],
     }
     folder.write_manifest(manifest)
     return folder, manifest
+
+
+def settle_account_ids(results, earlier_account_ids=None):
+    """Give every entry without an account id its account's: from the run's other regions, else from earlier
+    snapshots, else 'unknown'; returns a warning per account left unknown.
+
+    Without STS (a local or compatible endpoint) the id comes from the ARNs served, so a region with no
+    instance, or one that failed, has none of its own. Recorded as 'unknown', an emptied region would never
+    replace its account's last snapshot.
+    """
+    found = {r["account"]: r["account_id"] for r in results if r["account_id"] not in (None, UNKNOWN_ACCOUNT)}
+    missing = {r["account"] for r in results if not r["account_id"]} - set(found)
+    if missing and earlier_account_ids is not None:
+        earlier = earlier_account_ids()
+        found |= {name: earlier[name] for name in missing if earlier.get(name)}
+    for r in results:
+        r["account_id"] = r["account_id"] or found.get(r["account"]) or UNKNOWN_ACCOUNT
+    return [
+        f"account {name!r}: no account id (no STS, no instance ARN served, none in earlier snapshots); its regions "
+        f"are recorded under {UNKNOWN_ACCOUNT!r}: give it with --account-id or lightsail.account_id "
+        "(lightsail.accounts[].account_id)"
+        for name in sorted(missing - set(found))
+    ]
 
 
 def prepare_account(account, client_settings):
@@ -132,9 +165,10 @@ def _land_and_stage(plan, folder, client, result, stats, progress):
             if progress:
                 progress(account, region, stats)
         if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
-            result["account_id"] = result["account_id"] or "unknown"
             stager = _stager(plan, folder, result, stats)
         counts = stager.close()
+        if counts["received"]:  # staged rows carry the id they were staged with; an empty region's is settled later
+            result["account_id"] = stager.snapshot.account_id
         if progress:  # the last parts were counted at close
             progress(account, region, stats)
     except BaseException:
@@ -146,7 +180,7 @@ def _land_and_stage(plan, folder, client, result, stats, progress):
 
 def _stager(plan, folder, result, stats):
     account, region = result["account"], result["region"]
-    snapshot = Snapshot(plan.snapshot_date, result["account_id"], region)
+    snapshot = Snapshot(plan.snapshot_date, result["account_id"] or UNKNOWN_ACCOUNT, region)
     return RegionStager(
         folder.staged_dir(account, region), snapshot, plan.batch_records,
         raw_dir=folder.raw_dir(account, region), stats=stats,
@@ -163,11 +197,11 @@ def skipped_region(ctx, region, reason):
 
 
 def _account_from_records(records):
-    """Without STS (a local endpoint), the account id inside the first ARN served."""
+    """Without STS (a local endpoint), the account id inside the first ARN served; None if none was."""
     for record in records:
         if isinstance(record, dict) and account_from_arn(record.get("arn")):
             return account_from_arn(record["arn"])
-    return "unknown"
+    return None
 
 
 def _describe(error):

@@ -63,6 +63,30 @@ def _process_name(pid):
     return ": " + " ".join(argv.split())[:120]
 
 
+def earlier_account_ids(path):
+    """{account name: id} of the latest loaded snapshot of each configured account; {} unless the file opens at once.
+
+    For an account whose id a run could not tell: it keeps the one it had. A busy, missing or older
+    warehouse (runs without account names) gives nothing rather than delaying or failing the extraction.
+    """
+    if not Path(path).exists():
+        return {}
+    try:
+        con = connect(path, read_only=True, lock_timeout_s=0)
+    except (duckdb.Error, WarehouseLocked):
+        return {}
+    try:
+        return dict(con.execute(
+            "select r.account, arg_max(r.account_id, r.started_at) from extraction_runs as r "
+            "join snapshots as s using (run_id, snapshot_date, account_id, region) "
+            "where r.status = 'ok' and r.account is not null and r.account_id <> 'unknown' group by r.account"
+        ).fetchall())
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
 def duckdb_type(arrow_type):
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMPTZ"

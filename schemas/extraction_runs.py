@@ -11,6 +11,8 @@ SCHEMA = table(
     [column("run_id", pa.string(), "Run identifier.", key=True)]
     + snapshot_columns()
     + [
+        column("account", pa.string(), "The account's name in the configuration (`default`, or its `lightsail.accounts` "
+               "name); null in older runs."),
         column("status", pa.string(), "ok, failed or skipped.", nullable=False),
         column("pages", pa.int64(), "Pages received.", nullable=False),
         column("instances", pa.int64(), "Instance records received.", nullable=False),

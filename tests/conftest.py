@@ -1,6 +1,7 @@
 """Shared fixtures: a real local Lightsail endpoint, AWS settings isolated from the host, warehouse paths."""
 
 import datetime as dt
+import socket
 
 import pytest
 
@@ -9,6 +10,13 @@ from pipelines.resources import LightsailResource, WarehouseResource
 
 FLEET = EndpointConfig(fleet_size=730, regions=("us-east-1", "eu-west-2", "ap-southeast-2"), page_size=50, seed=11)
 SNAPSHOT = dt.date(2026, 12, 1)
+
+
+def closed_port_url():
+    """An endpoint URL nothing listens on: connections to it are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 @pytest.fixture(autouse=True)

@@ -108,7 +108,7 @@ def test_a_failed_run_ends_in_one_error_line_not_a_traceback(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and "Stack Trace" not in captured.err
     assert captured.err.splitlines() == [
-        "error: partial snapshot: default/eu-west-2 failed and kept their last good data",
+        "error: partial snapshot: default/eu-west-2 failed; previous data, if any, stays current",
         f"hint: `lightsail-warehouse status --db {tmp_path / 'w.duckdb'}` shows each region's last error; --debug shows Dagster's log",
     ]
     assert main(["status", "--db", str(tmp_path / "w.duckdb")]) == 0

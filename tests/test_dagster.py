@@ -1,5 +1,6 @@
 """The Dagster layer end to end: materialise against the local endpoint, checks, metadata, schedules, rollback."""
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -13,10 +14,10 @@ from pipelines.definitions import defs
 from pipelines.fake_endpoint import EndpointConfig, FakeLightsail, generate_fleet
 from pipelines.landing import latest_run
 from pipelines.progress import ProgressResource
-from pipelines.resources import LightsailResource
+from pipelines.resources import LightsailResource, WarehouseResource
 from pipelines.runner import first_error, run_job
 from pipelines.warehouse import connect
-from tests.conftest import FLEET, SNAPSHOT
+from tests.conftest import FLEET, SNAPSHOT, closed_port_url
 
 
 def _at(endpoint):
@@ -135,7 +136,7 @@ def test_a_failing_region_fails_the_run_in_one_line_and_keeps_its_last_good_data
     next_day = SNAPSHOT + dt.timedelta(days=1)
     with FakeLightsail(config) as endpoint:
         ok, error = run_job(_at(endpoint), warehouse, next_day)
-    assert (ok, error) == (False, "partial snapshot: default/eu-west-2 failed and kept their last good data")
+    assert (ok, error) == (False, "partial snapshot: default/eu-west-2 failed; previous data, if any, stays current")
     con = connect(warehouse.path, read_only=True)
     try:
         current = dict(con.execute("select region, snapshot_date from current_snapshots").fetchall())
@@ -151,6 +152,69 @@ def test_a_run_where_every_region_fails_says_so(warehouse):
     assert not ok
     assert error.startswith("every region failed; first error: AccessDeniedException: An error occurred (AccessDeniedException)")
     assert "\n" not in error
+    manifest = latest_run(warehouse.data_dir, SNAPSHOT).read_manifest()
+    assert manifest["warnings"] == [
+        "account 'default': no account id (no STS, no instance ARN served, none in earlier snapshots); its regions are "
+        "recorded under 'unknown': give it with --account-id or lightsail.account_id (lightsail.accounts[].account_id)"
+    ]
+    con = connect(warehouse.path, read_only=True)
+    try:
+        runs = con.execute("select account_id, account, region, status from extraction_runs order by region").fetchall()
+        assert runs == [("unknown", "default", region, "failed") for region in sorted(FLEET.regions)]
+        assert con.execute("select count(*) from snapshots").fetchone() == (0,)
+        stale = con.execute("select region, last_good_snapshot, stale_since from report_stale_regions order by region").fetchall()
+        assert stale == [(region, None, SNAPSHOT) for region in sorted(FLEET.regions)]
+    finally:
+        con.close()
+
+
+def _every_region_fails_after_a_good_night(warehouse, good, bad):
+    """Night 1 loads through `good`; night 2 every region fails through `bad`: (error, what night 2 left)."""
+    assert run_job(good, warehouse, SNAPSHOT) == (True, None)
+    ok, error = run_job(bad, warehouse, NEXT_DAY)
+    assert not ok
+    con = connect(warehouse.path, read_only=True)
+    try:
+        return error, {
+            "runs": con.execute("select account_id, region, status, error from extraction_runs where snapshot_date = ? "
+                                "order by region", [NEXT_DAY]).fetchall(),
+            "current": con.execute("select region, snapshot_date, count(*) from current_instances group by all order by all").fetchall(),
+            "stale": con.execute("select account_id, region, last_good_snapshot, stale_since from report_stale_regions "
+                                 "order by region").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+NEXT_DAY = SNAPSHOT + dt.timedelta(days=1)
+
+
+def test_a_night_where_every_region_fails_is_recorded_and_the_last_good_data_stays_current(lightsail, warehouse, fleet):
+    with FakeLightsail(dataclasses.replace(FLEET, failing_regions=FLEET.regions)) as denied:
+        error, night = _every_region_fails_after_a_good_night(warehouse, lightsail, _at(denied))
+    regions = sorted(FLEET.regions)
+    assert error.startswith("every region failed; first error: AccessDeniedException")
+    # No STS and no instance tonight: the account id is the one the fleet's ARNs gave on night 1.
+    assert [(a, r, s) for a, r, s, _ in night["runs"]] == [(FLEET.account_id, r, "failed") for r in regions]
+    assert all("AccessDeniedException" in e for *_, e in night["runs"])
+    assert night["current"] == [(r, SNAPSHOT, len(fleet[r])) for r in regions]
+    assert night["stale"] == [(FLEET.account_id, r, SNAPSHOT, NEXT_DAY) for r in regions]
+
+
+def test_an_unreachable_endpoint_or_unknown_profile_is_recorded_as_a_failed_night(lightsail, warehouse, fleet, tmp_path):
+    regions = sorted(FLEET.regions)
+    unreachable = LightsailResource(regions=regions, endpoint_url=closed_port_url(), max_attempts=1)
+    error, night = _every_region_fails_after_a_good_night(warehouse, lightsail, unreachable)
+    assert error.startswith("every region failed; first error: EndpointConnectionError: Could not connect")
+    assert [(a, r, s) for a, r, s, _ in night["runs"]] == [(FLEET.account_id, r, "failed") for r in regions]
+    assert night["stale"] == [(FLEET.account_id, r, SNAPSHOT, NEXT_DAY) for r in regions]
+
+    other = WarehouseResource(path=str(tmp_path / "other.duckdb"), data_dir=str(tmp_path / "other"), lock_timeout_s=5)
+    no_profile = LightsailResource(regions=regions, endpoint_url=lightsail.endpoint_url, profile="no-such-profile")
+    error, night = _every_region_fails_after_a_good_night(other, lightsail, no_profile)
+    assert error.startswith("every region failed; first error: AccountUnavailable: ProfileNotFound: ")
+    assert [(a, r, s) for a, r, s, _ in night["runs"]] == [(FLEET.account_id, r, "failed") for r in regions]
+    assert night["current"] == [(r, SNAPSHOT, len(fleet[r])) for r in regions]
 
 
 def test_the_summary_of_a_second_night_counts_new_and_removed_instances(lightsail, warehouse, fleet):

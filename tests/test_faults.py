@@ -10,7 +10,7 @@ from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
 from pipelines.landing import find_run
 from pipelines.resources import LightsailResource
 from pipelines.runner import run_job
-from tests.conftest import SNAPSHOT
+from tests.conftest import SNAPSHOT, closed_port_url
 from tests.estate_helpers import (
     AUDIT, ESTATE, MAIN, contents, estate, max_concurrency, requests_by_pair, rows, sequential,
 )
@@ -167,3 +167,17 @@ def test_a_5xx_storm_that_empties_botocores_retry_quota_does_not_fail_the_region
     assert entry["retry_quota_exhausted"] > 0 and entry["resumes"] >= entry["retry_quota_exhausted"]
     assert (entry["status"], entry["pages"], entry["instances"]) == ("ok", 30, 600)
     assert entry["attempts"] == sum(requests_by_pair(storm.request_log).values())
+
+
+def test_an_unreachable_endpoint_fails_its_region_after_botocores_attempts_alone_and_is_recorded(tmp_path):
+    """Connection refused: botocore's own attempts, no resume on top (the region never answered), and the run says so."""
+    warehouse = _warehouse(tmp_path)
+    lightsail = LightsailResource(regions=["eu-west-2", "us-east-1"], endpoint_url=closed_port_url(), max_attempts=2,
+                                  page_retries=8, page_backoff_s=0.01)
+    ok, error = run_job(lightsail, warehouse, SNAPSHOT)
+    assert not ok
+    assert error.startswith("every region failed; first error: EndpointConnectionError: Could not connect to the endpoint URL")
+    runs = rows(warehouse.path, "select region, status, pages, attempts, resumes, error from extraction_runs order by region")
+    assert [r[:5] for r in runs] == [("eu-west-2", "failed", 0, 2, 0), ("us-east-1", "failed", 0, 2, 0)]
+    assert all(r[5].startswith("EndpointConnectionError: ") for r in runs)
+    assert rows(warehouse.path, "select count(*) from snapshots") == [(0,)]

@@ -1,4 +1,5 @@
-"""History: current views across snapshots, change tracking between consecutive snapshots, schema evolution."""
+"""History: current views across snapshots, change tracking between consecutive snapshots (an emptied region too),
+schema evolution."""
 
 import datetime as dt
 import shutil
@@ -8,7 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import warehouse
+from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
+from pipelines.landing import latest_run
 from pipelines.load import load_run
+from pipelines.resources import LightsailResource, WarehouseResource
+from pipelines.runner import run_job
 from pipelines.warehouse import connect, ensure_tables
 from schemas import TABLES
 from tests.warehouse_helpers import ACCOUNT, assert_views_work, disk, instance, load_records, port, query, stage_run
@@ -152,3 +157,55 @@ def test_a_view_that_fails_to_build_rolls_the_load_back_and_leaves_the_views_wor
     con = connect(db, read_only=True)
     assert_views_work(con)
     con.close()
+
+
+
+def _night(tmp_path, sizes, day):
+    """One night through the real job against an endpoint serving `sizes` (region -> instances), with no STS
+    behind it (account ids come from the ARNs served); returns the run's manifest."""
+    config = EndpointConfig(regions=tuple(sizes), region_sizes=tuple(sizes.values()), page_size=4, seed=3)
+    target = WarehouseResource(path=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"), lock_timeout_s=5)
+    with FakeLightsail(config) as fake:
+        assert run_job(LightsailResource(regions=list(sizes), endpoint_url=fake.url), target, day) == (True, None)
+    return latest_run(target.data_dir, day).read_manifest()
+
+
+def _removals_and_current(db, region):
+    removed = query(db, "select account_id, snapshot_date, previous_date, instance_arn from instance_changes "
+                        "where region = ? and change = 'removed' order by all", [region])
+    day1 = query(db, "select account_id, ?::date, snapshot_date, arn from instances where region = ? order by all", [DAY2, region])
+    current = query(db, "select account_id, snapshot_date, instances from current_snapshots "
+                        "join snapshots using (account_id, region, snapshot_date) where region = ?", [region])
+    return removed, day1, current
+
+
+def test_a_region_that_became_empty_shows_no_instances_and_its_removals(tmp_path):
+    """No STS: the emptied region has no ARN of its own; it takes its account's id from the run's other region."""
+    db = tmp_path / "w.duckdb"
+    _night(tmp_path, {"us-east-1": 5, "eu-west-2": 7}, DAY1)
+    manifest = _night(tmp_path, {"us-east-1": 5, "eu-west-2": 0}, DAY2)
+    assert {r["account_id"] for r in manifest["regions"]} == {ACCOUNT} and manifest["warnings"] == []
+    removed, day1, current = _removals_and_current(db, "eu-west-2")
+    assert len(removed) == 7 and removed == day1
+    assert current == [(ACCOUNT, DAY2, 0)]
+    assert query(db, "select count(*) from current_instances where region = 'eu-west-2'") == [(0,)]
+    assert query(db, "select distinct account_id from extraction_runs") == [(ACCOUNT,)]  # listed once, not twice
+
+
+def test_an_account_whose_every_region_is_empty_keeps_the_id_of_its_earlier_snapshots(tmp_path):
+    db = tmp_path / "w.duckdb"
+    _night(tmp_path, {"us-east-1": 5, "eu-west-2": 7}, DAY1)
+    manifest = _night(tmp_path, {"us-east-1": 0, "eu-west-2": 0}, DAY2)
+    assert {r["account_id"] for r in manifest["regions"]} == {ACCOUNT} and manifest["warnings"] == []
+    for region, size in (("us-east-1", 5), ("eu-west-2", 7)):
+        removed, day1, current = _removals_and_current(db, region)
+        assert len(removed) == size and removed == day1
+        assert current == [(ACCOUNT, DAY2, 0)]
+    assert query(db, "select count(*) from current_instances") == [(0,)]
+
+
+def test_an_account_id_nothing_reveals_is_unknown_with_a_warning_saying_how_to_give_it(tmp_path):
+    manifest = _night(tmp_path, {"us-east-1": 0}, DAY1)
+    assert [r["account_id"] for r in manifest["regions"]] == ["unknown"]
+    [warning] = manifest["warnings"]
+    assert warning.startswith("account 'default': no account id") and "--account-id or lightsail.account_id" in warning

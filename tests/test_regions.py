@@ -6,13 +6,16 @@ from pipelines import cli
 from pipelines.accounts import Account
 from pipelines.extract import ClientSettings
 from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
+from pipelines.fake_endpoint.regions import lightsail_regions as served_regions
 from pipelines.fake_endpoint.regions import region_records
 from pipelines.load import load_run
-from pipelines.regions import RegionError, discover_regions, lightsail_regions, validate_regions, without_lightsail
+from pipelines.regions import (
+    EndpointUnreachable, RegionError, discover_regions, known_regions, lightsail_regions, validate_regions, without_lightsail,
+)
 from pipelines.resources import LightsailResource
 from pipelines.snapshot import extract_run, failed_pairs
 from pipelines.warehouse import connect
-from tests.conftest import FLEET, SNAPSHOT
+from tests.conftest import FLEET, SNAPSHOT, closed_port_url
 
 
 def test_an_availability_zone_given_as_a_region_is_a_configuration_error_that_names_the_region():
@@ -28,6 +31,28 @@ def test_the_cli_reports_an_availability_zone_in_one_line(tmp_path, capsys):
                      "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "d")])
     assert code == 1
     assert "'eu-west-2a' is an availability zone, not a region; did you mean 'eu-west-2'?" in capsys.readouterr().err
+
+
+def test_a_misspelt_region_is_a_configuration_error_with_a_suggestion():
+    with pytest.raises(RegionError, match=r"^'us-est-1' is not an AWS region botocore knows; did you mean 'us-east-1'\?$"):
+        validate_regions(["eu-west-2", "us-est-1"])
+    with pytest.raises(RegionError, match=r"'eu-wset-2' is not an AWS region botocore knows; did you mean 'eu-west-2'\?"):
+        validate_regions(["eu-wset-2"])
+    with pytest.raises(RegionError, match=r"'zz-nowhere-1' is not an AWS region botocore knows; check the spelling"):
+        validate_regions(["zz-nowhere-1"])
+    # Real regions pass, Lightsail or not (those without it are skipped later), and so do all the endpoint serves.
+    assert validate_regions(["us-west-1", "cn-north-1", "us-gov-west-1"]) == ["us-west-1", "cn-north-1", "us-gov-west-1"]
+    assert set(validate_regions(list(served_regions()))) == set(served_regions()) >= set(lightsail_regions())
+    assert "us-est-1" not in known_regions() and "us-west-1" in known_regions()
+
+
+def test_the_cli_reports_a_misspelt_region_in_one_line_before_any_request(tmp_path, capsys):
+    code = cli.main(["run", "--regions", "us-east-1,us-est-1", "--endpoint-url", closed_port_url(), "--quiet",
+                     "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "d")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: RegionError: 'us-est-1' is not an AWS region botocore knows; did you mean 'us-east-1'?" in err
+    assert "Traceback" not in err and not (tmp_path / "d").exists()  # stopped before extracting anything
 
 
 def test_only_regions_botocore_knows_for_lightsail_are_read():
@@ -80,3 +105,16 @@ def test_lightsail_warehouse_regions_environment_is_read_at_run_time(endpoint, m
     monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_REGIONS", "eu-west-2, us-west-1")
     selection = resource.region_selection()
     assert (selection.regions, list(selection.skipped)) == (["eu-west-2"], ["us-west-1"])
+
+
+def test_an_unreachable_endpoint_stops_discovery_at_once_instead_of_trying_every_region():
+    url = closed_port_url()
+    settings = ClientSettings(endpoint_url=url, max_attempts=2)
+    with pytest.raises(EndpointUnreachable) as raised:
+        discover_regions(settings, Account())
+    message = str(raised.value)
+    assert message.startswith("cannot reach the Lightsail endpoint to discover regions (GetRegions in us-east-1): "
+                              f'EndpointConnectionError: Could not connect to the endpoint URL: "{url}/"')
+    assert "\n" not in message and "--regions" in message
+    with pytest.raises(EndpointUnreachable):
+        LightsailResource(endpoint_url=url, max_attempts=2).plan(SNAPSHOT)
