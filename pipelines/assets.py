@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.checks import TABLE_CHECKS, CheckThresholds, blocking_failures, run_table_checks
-from pipelines.landing import latest_run
+from pipelines.landing import latest_run, prune_runs
 from pipelines.load import load_run
 from pipelines.metadata import (
     column_schema, extraction_metadata, extraction_totals, extraction_warnings, region_table, run_summary,
@@ -108,6 +108,11 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         yield from results
     finally:
         con.close()
+    if warehouse.keep_runs_days is not None:
+        removed = prune_runs(warehouse.data_dir, warehouse.keep_runs_days, snapshot_date)
+        if removed:
+            context.log.info(f"removed the run folders of {len(removed)} snapshot dates older than "
+                             f"{warehouse.keep_runs_days} days ({sum(size for _, size in removed) / 1e6:.1f} MB)")
     failed = failed_pairs(manifest)
     if failed:
         raise dg.Failure(failure_message(manifest), metadata={"regions": region_table(failed)})

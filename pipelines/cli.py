@@ -85,6 +85,12 @@ def _parser():
     replay.add_argument("--data-dir", default=data_dir, help=f"raw landing folder the run wrote to (default {data_dir})")
     replay.set_defaults(func=cmd_replay)
 
+    prune = sub.add_parser("prune", help="remove raw pages and staging of old snapshot dates (the warehouse keeps their rows)")
+    prune.add_argument("--keep-days", type=int, required=True, help="keep run folders of the last N days (by snapshot date)")
+    prune.add_argument("--data-dir", default=data_dir, help=f"raw landing folder (default {data_dir})")
+    prune.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    prune.set_defaults(func=cmd_prune)
+
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
     _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
     fake.add_argument("--port", type=int, default=4566)
@@ -250,6 +256,20 @@ def cmd_replay(args):
           f"{sum(r['pages'] for r in replayed)} raw pages of {len(replayed)} regions into {args.db}:")
     for name, n in inserted.items():
         print(f"  {name:<34} {n:>9} rows")
+
+
+def cmd_prune(args):
+    from pipelines.landing import prune_runs
+
+    if args.keep_days < 0:
+        raise CliError(f"--keep-days must be 0 or more, not {args.keep_days}")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    removed = prune_runs(args.data_dir, args.keep_days, today, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(removed)} snapshot dates of run folders ({sum(size for _, size in removed) / 1e6:.1f} MB) "
+          f"older than {today - dt.timedelta(days=args.keep_days)} under {Path(args.data_dir) / 'runs'}")
+    for folder, size in removed:
+        print(f"  {folder}  {size / 1e6:.1f} MB")
 
 
 def cmd_fake_endpoint(args):

@@ -47,6 +47,7 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(
             path=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"),
             data_dir=os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data"),
+            keep_runs_days=int(os.environ["LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS"]) if os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS") else None,
         ),
         "thresholds": CheckThresholds(),
         "progress": ProgressResource(),

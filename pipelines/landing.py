@@ -75,6 +75,28 @@ def find_run(root, run_id):
     raise FileNotFoundError(f"no run {run_id} under {Path(root) / 'runs'}")
 
 
+def prune_runs(root, keep_days, today, dry_run=False):
+    """Remove the run folders (raw pages, staging) of snapshot dates more than `keep_days` before `today`.
+
+    The warehouse keeps those snapshots; only `replay` of those runs is no longer possible. Returns
+    [(folder, bytes)] of what was (or, with `dry_run`, would be) removed, oldest first.
+    """
+    if keep_days < 0:
+        raise ValueError(f"keep_days must be 0 or more, not {keep_days}")
+    cutoff = today - dt.timedelta(days=keep_days)
+    removed = []
+    for folder in sorted((Path(root) / "runs").glob("*")):
+        try:
+            date = dt.date.fromisoformat(folder.name)
+        except ValueError:
+            continue  # not a snapshot date folder: not ours to remove
+        if date < cutoff and folder.is_dir():
+            removed.append((folder, sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())))
+            if not dry_run:
+                shutil.rmtree(folder)
+    return removed
+
+
 def write_raw_page(raw_dir, number, body):
     """One page as received, as a standard zstd frame (`zstd -d` reads it): 4x faster than gzip, and smaller."""
     raw_dir.mkdir(parents=True, exist_ok=True)

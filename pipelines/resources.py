@@ -80,6 +80,11 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str = Field(default="data/warehouse.duckdb", description="DuckDB file of the warehouse.")
     data_dir: str = Field(default="data", description="Folder for raw landing and staged files.")
     lock_timeout_s: float = Field(default=30.0, description="How long to wait for a DuckDB file another process holds.")
+    keep_runs_days: int | None = Field(
+        default=None,
+        description="After each successful load, remove raw pages and staging of snapshot dates older than this "
+        "many days (the warehouse keeps their rows; only replay needs them). None keeps everything.",
+    )
 
     def connect(self, read_only=False):
         return connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_s)

@@ -1,0 +1,77 @@
+"""Retention of the landing zone: old run folders go, the warehouse keeps their snapshots."""
+
+import datetime as dt
+
+from pipelines.cli import main
+from pipelines.landing import RunFolder, latest_run, prune_runs
+from pipelines.resources import WarehouseResource
+from pipelines.runner import run_job
+from pipelines.warehouse import connect
+from tests.conftest import FLEET, SNAPSHOT
+
+
+def _run_folder(root, date, run_id, size=1000):
+    folder = RunFolder(root, date, run_id)
+    raw = folder.raw_dir("default", "us-east-1")
+    raw.mkdir(parents=True)
+    (raw / "page-00000.json.zst").write_bytes(b"x" * size)
+    folder.write_manifest({"run_id": run_id, "snapshot_date": date.isoformat(), "regions": []})
+    return folder
+
+
+def test_prune_removes_whole_dates_older_than_the_window_and_nothing_else(tmp_path):
+    today = dt.date(2026, 12, 4)
+    for days_ago, runs in ((40, ["a", "b"]), (8, ["c"]), (7, ["d"]), (0, ["e"])):
+        for run_id in runs:
+            _run_folder(tmp_path, today - dt.timedelta(days=days_ago), run_id)
+    (tmp_path / "runs" / "notes").mkdir()  # not a date: never touched
+
+    planned = prune_runs(tmp_path, 7, today, dry_run=True)
+    assert [(folder.name, size) for folder, size in planned] == [
+        ("2026-10-25", 2 * (1000 + _manifest_size(tmp_path, "2026-10-25", "a")) + len("b")),
+        ("2026-11-26", 1000 + _manifest_size(tmp_path, "2026-11-26", "c") + len("c")),
+    ]
+    assert (tmp_path / "runs" / "2026-10-25").exists()  # a dry run removes nothing
+
+    removed = prune_runs(tmp_path, 7, today)
+    assert removed == planned
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["2026-11-27", "2026-12-04", "notes"]
+    assert latest_run(tmp_path, dt.date(2026, 11, 27)).run_id == "d"
+
+
+def _manifest_size(root, date, run_id):
+    return (root / "runs" / date / run_id / "manifest.json").stat().st_size
+
+
+def test_prune_command_lists_then_removes(tmp_path, capsys):
+    today = dt.datetime.now(dt.timezone.utc).date()
+    _run_folder(tmp_path, today - dt.timedelta(days=3), "old", size=2_000_000)
+    _run_folder(tmp_path, today, "new")
+    assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("would remove 1 snapshot dates of run folders (2.0 MB) older than ")
+    assert out[1].strip().startswith(str(tmp_path / "runs" / (today - dt.timedelta(days=3)).isoformat()))
+    assert (tmp_path / "runs" / (today - dt.timedelta(days=3)).isoformat()).exists()
+    assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("removed 1 snapshot dates")
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [today.isoformat()]
+    assert main(["prune", "--keep-days", "-1", "--data-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith("error: --keep-days must be 0 or more, not -1")
+
+
+def test_the_nightly_load_prunes_old_runs_and_keeps_their_snapshots(lightsail, tmp_path, fleet):
+    keep_all = WarehouseResource(path=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"))
+    pruning = WarehouseResource(path=keep_all.path, data_dir=keep_all.data_dir, keep_runs_days=2)
+    old_day, today = SNAPSHOT - dt.timedelta(days=5), SNAPSHOT
+    assert run_job(lightsail, keep_all, old_day) == (True, None)
+    assert latest_run(keep_all.data_dir, old_day) is not None
+    assert run_job(lightsail, pruning, today) == (True, None)
+
+    assert latest_run(keep_all.data_dir, old_day) is None  # its raw pages and staging are gone
+    assert latest_run(keep_all.data_dir, today) is not None
+    con = connect(keep_all.path, read_only=True)
+    try:
+        per_day = dict(con.execute("select snapshot_date, count(*) from instances group by all").fetchall())
+    finally:
+        con.close()
+    assert per_day == {old_day: FLEET.fleet_size, today: FLEET.fleet_size}
