@@ -109,7 +109,7 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     finally:
         con.close()
     if warehouse.keep_runs_days is not None:
-        removed = prune_runs(warehouse.data_dir, warehouse.keep_runs_days, snapshot_date)
+        removed = prune_runs(warehouse.data_dir, warehouse.keep_runs_days, dt.datetime.now(dt.timezone.utc).date())
         if removed:
             context.log.info(f"removed the run folders of {len(removed)} snapshot dates older than "
                              f"{warehouse.keep_runs_days} days ({sum(size for _, size in removed) / 1e6:.1f} MB)")

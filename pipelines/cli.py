@@ -168,7 +168,8 @@ def cmd_run(args):
         regions=_split(args.regions), endpoint_url=args.endpoint_url, profile=args.profile,
         account_id=args.account_id, include_health_status=not args.no_health_status, max_workers=args.max_workers,
     )
-    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir)
+    keep = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS")
+    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir, keep_runs_days=int(keep) if keep else None)
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
@@ -245,7 +246,8 @@ def cmd_replay(args):
         find_run(args.data_dir, args.run)
     except FileNotFoundError as error:
         raise CliError(str(error), hint="pass --data-dir: the folder `run --data-dir` wrote to (default data; "
-                       "the demo's is data/demo); `lightsail-warehouse status` lists run ids") from None
+                       "the demo's is data/demo); `lightsail-warehouse status` lists run ids; "
+                       "runs removed by `prune` cannot be replayed") from None
     con = connect(args.db)
     try:
         manifest, inserted = replay_run(con, args.data_dir, args.run)

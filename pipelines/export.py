@@ -42,7 +42,8 @@ def export_parquet(con, out_dir, all_history=False, tables=TABLES):
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
     try:
-        rows = {name: _export_table(con, name, schema, work / name, all_history) for name, schema in tables.items()}
+        latest = con.execute(f"select max(snapshot_date) from ({_source_sql('snapshots', all_history)})").fetchone()[0]
+        rows = {name: _export_table(con, name, schema, work / name, all_history, latest) for name, schema in tables.items()}
         for name in tables:
             _replace(work / name, out_dir / name)
     finally:
@@ -50,10 +51,13 @@ def export_parquet(con, out_dir, all_history=False, tables=TABLES):
     return rows
 
 
-def _export_table(con, name, schema, folder, all_history):
+def _export_table(con, name, schema, folder, all_history, latest):
+    """One table's partitions; a table without rows gets one empty file (under the latest snapshot date), so
+    readers still find it and its schema."""
     folder.mkdir()
     source = _source_sql(name, all_history)
     dates = [d for (d,) in con.execute(f"select distinct {q(PARTITION)} from ({source}) order by 1").fetchall()]
+    dates = dates or ([latest] if latest else [])
     target = file_schema(schema)
     columns = ", ".join(q(f.name) for f in target)
     written = 0

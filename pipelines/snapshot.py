@@ -137,6 +137,10 @@ def extract_region(plan, folder, ctx, region, client_lock, progress=None):
     return result
 
 
+class AccountMismatch(Exception):
+    """The account id configured for an account is not the one in the ARNs it serves: rows would be misfiled."""
+
+
 class AccountUnavailable(Exception):
     """The account's session or id could not be set up (profile missing, AssumeRole refused...)."""
 
@@ -159,7 +163,13 @@ def _land_and_stage(plan, folder, client, result, stats, progress):
     try:
         for page in iter_pages(client, plan.include_health_status, stats, plan.client):
             if stager is None:
-                result["account_id"] = result["account_id"] or _account_from_records(page.records)
+                served = _account_from_records(page.records)
+                if result["account_id"] and served and served != result["account_id"]:
+                    raise AccountMismatch(
+                        f"account id {result['account_id']} was given (or assumed) for account {account!r}, but the "
+                        f"instances served belong to {served}: fix --account-id / lightsail.account_id"
+                    )
+                result["account_id"] = result["account_id"] or served
                 stager = _stager(plan, folder, result, stats)
             stager.add_page(page.number, page.body)
             if progress:

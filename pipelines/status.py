@@ -110,18 +110,23 @@ def recent_runs(con, limit=10):
 def region_status(con, now, fresh_hours=36.0):
     """Per (account, region): the last attempt, the data the current views show and whether it is stale (or skipped)."""
     cursor = con.execute(
-        "with last as (select account_id, region, max(started_at) as last_attempt, "
-        "arg_max(status, started_at) as last_status, arg_max(error, started_at) as last_error "
-        "from extraction_runs group by all) "
+        # the latest attempt whole (arg_max would skip a null error and show an older attempt's)
+        "with last as (select account_id, region, started_at as last_attempt, status as last_status, "
+        "error as last_error from extraction_runs "
+        "qualify row_number() over (partition by account_id, region order by started_at desc) = 1), "
+        # as report_stale_regions: a failed attempt at a snapshot newer than the one the views show
+        "failed_newer as (select distinct r.account_id, r.region from extraction_runs as r "
+        "left join current_snapshots as c using (account_id, region) "
+        "where r.status = 'failed' and (c.snapshot_date is null or r.snapshot_date > c.snapshot_date)) "
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
         "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale
-        # as report_stale_regions: the last attempt failed, so the current views show older data
-        "when l.last_status = 'failed' or s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
+        "when f.region is not null or s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
         "else 'fresh' end as freshness, "
         "left(l.last_error, 120) as last_error "
         "from last as l left join current_snapshots as c using (account_id, region) "
-        "left join snapshots as s using (account_id, region, snapshot_date) order by l.account_id, l.region",
+        "left join snapshots as s using (account_id, region, snapshot_date) "
+        "left join failed_newer as f using (account_id, region) order by l.account_id, l.region",
         {"cutoff": now - dt.timedelta(hours=fresh_hours)},
     )
     return _columns(cursor), cursor.fetchall()

@@ -225,3 +225,46 @@ def test_a_failed_check_is_printed_even_when_the_run_succeeds(tmp_path, capsys):
         "check: instances:instance_count_drop (warning): previous_instances=120, current_instances=30, "
         "max_drop_share=0.2, dropped_regions=us-east-1: 120 on 2026-12-01 -> 30"
     ]
+
+
+def test_an_account_id_that_contradicts_the_arns_fails_those_regions(endpoint, tmp_path, capsys):
+    assert _run(endpoint, tmp_path, "--quiet") == 0
+    assert _run(endpoint, tmp_path, "--quiet", "--account-id", "999999999999") == 1
+    assert capsys.readouterr().err.startswith("error: every region failed; first error: AccountMismatch: account id "
+                                              "999999999999 was given (or assumed) for account 'default', but the "
+                                              "instances served belong to 123456789012")
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:  # nothing misfiled: the current views hold each instance once, under its real account
+        accounts = con.execute("select account_id, count(*), count(distinct arn) from current_instances group by all").fetchall()
+    finally:
+        con.close()
+    assert accounts == [("123456789012", FLEET.fleet_size, FLEET.fleet_size)]
+
+
+def test_status_shows_the_latest_attempt_and_agrees_with_report_stale_regions(tmp_path, capsys):
+    import dataclasses
+    import datetime as dt
+
+    def run(date, failing=()):
+        config = dataclasses.replace(FLEET, fleet_size=90, failing_regions=failing)
+        with FakeLightsail(config) as server:
+            return main([
+                "run", "--endpoint-url", server.url, "--regions", ",".join(FLEET.regions), "--date", date.isoformat(),
+                "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data"), "--quiet",
+            ])
+
+    def eu_west_2():
+        capsys.readouterr()  # the runs' own output
+        assert main(["status", "--db", str(tmp_path / "w.duckdb"), "--format", "json"]) == 0
+        [row] = [r for r in json.loads(capsys.readouterr().out)["regions"] if r["region"] == "eu-west-2"]
+        return row["last_status"], row["current_snapshot"], row["freshness"], row["last_error"]
+
+    day = SNAPSHOT
+    assert run(day - dt.timedelta(days=1), failing=("eu-west-2",)) == 1
+    assert run(day) == 0  # recovered: the older attempt's error is not the latest attempt's
+    assert eu_west_2() == ("ok", day.isoformat(), "fresh", None)
+    assert run(day - dt.timedelta(days=3), failing=("eu-west-2",)) == 1  # a failed backfill of an older day
+    assert eu_west_2()[:3] == ("failed", day.isoformat(), "fresh")  # the views still show the newest data
+    capsys.readouterr()
+    assert main(["report", "stale_regions", "--db", str(tmp_path / "w.duckdb"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

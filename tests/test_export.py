@@ -73,3 +73,20 @@ def test_all_history_through_the_cli_and_a_rerun_replaces_the_export(db, tmp_pat
 def test_export_of_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
     assert main(["export", str(tmp_path / "out"), "--db", str(tmp_path / "nope.duckdb")]) == 1
     assert "no warehouse at" in capsys.readouterr().err
+
+
+def test_a_table_without_rows_still_exports_one_empty_file_with_its_schema(db, tmp_path):
+    con = connect(db, read_only=True)
+    try:
+        assert con.execute("select count(*) from quarantine").fetchone()[0] == 0
+        rows = export_parquet(con, tmp_path / "out")
+        latest = con.execute("select max(snapshot_date) from current_snapshots").fetchone()[0]
+    finally:
+        con.close()
+    assert rows["quarantine"] == 0
+    [only] = (tmp_path / "out" / "quarantine").glob("*/part-0.parquet")
+    assert only.parent.name == f"snapshot_date={latest.isoformat()}"
+    table = _read(tmp_path / "out" / "quarantine")
+    assert table.num_rows == 0
+    declared = file_schema(TABLES["quarantine"])
+    assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in declared] + [("snapshot_date", partitioning().schema.field("snapshot_date").type)]

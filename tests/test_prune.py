@@ -7,7 +7,7 @@ from pipelines.landing import RunFolder, latest_run, prune_runs
 from pipelines.resources import WarehouseResource
 from pipelines.runner import run_job
 from pipelines.warehouse import connect
-from tests.conftest import FLEET, SNAPSHOT
+from tests.conftest import FLEET
 
 
 def _run_folder(root, date, run_id, size=1000):
@@ -62,7 +62,8 @@ def test_prune_command_lists_then_removes(tmp_path, capsys):
 def test_the_nightly_load_prunes_old_runs_and_keeps_their_snapshots(lightsail, tmp_path, fleet):
     keep_all = WarehouseResource(path=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"))
     pruning = WarehouseResource(path=keep_all.path, data_dir=keep_all.data_dir, keep_runs_days=2)
-    old_day, today = SNAPSHOT - dt.timedelta(days=5), SNAPSHOT
+    today = dt.datetime.now(dt.timezone.utc).date()  # retention counts from today, whatever snapshot is loaded
+    old_day = today - dt.timedelta(days=5)
     assert run_job(lightsail, keep_all, old_day) == (True, None)
     assert latest_run(keep_all.data_dir, old_day) is not None
     assert run_job(lightsail, pruning, today) == (True, None)
