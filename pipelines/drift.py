@@ -7,6 +7,7 @@ rewrites it, and a test fails when it is out of date.
 
 import functools
 import re
+import threading
 from pathlib import Path
 
 import botocore.loaders
@@ -70,9 +71,21 @@ def type_mismatches(shapes, root=ROOT):
     ]
 
 
-@functools.cache
+_ENUMS_LOCK = threading.Lock()
+
+
 def enum_columns():
-    """{leaf path: (table, column, allowed values)} for every member the model declares an enum for."""
+    """{leaf path: (table, column, allowed values)} for every member the model declares an enum for.
+
+    Built once (reading botocore's model takes ~0.2 s): extraction threads staging their first batch at the
+    same moment wait for the first one instead of each building it.
+    """
+    with _ENUMS_LOCK:
+        return _enum_columns()
+
+
+@functools.cache
+def _enum_columns():
     columns = leaf_columns()
     return {
         path: (*columns[path], pa.array(shape["enum"], pa.string()))
