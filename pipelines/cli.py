@@ -161,15 +161,14 @@ def _endpoint_config(args, **faults):
 
 def cmd_run(args):
     from pipelines.progress import ProgressResource
-    from pipelines.resources import LightsailResource, WarehouseResource
+    from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env
     from pipelines.runner import run_job, summary
 
     lightsail = LightsailResource(
         regions=_split(args.regions), endpoint_url=args.endpoint_url, profile=args.profile,
         account_id=args.account_id, include_health_status=not args.no_health_status, max_workers=args.max_workers,
     )
-    keep = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS")
-    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir, keep_runs_days=int(keep) if keep else None)
+    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir, keep_runs_days=keep_runs_days_from_env())
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
@@ -237,10 +236,9 @@ def cmd_export(args):
 
 
 def cmd_replay(args):
+    from pipelines.landing import find_run
     from pipelines.replay import replay_run
     from pipelines.warehouse import connect
-
-    from pipelines.landing import find_run
 
     try:
         find_run(args.data_dir, args.run)

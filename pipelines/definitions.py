@@ -8,7 +8,7 @@ from pipelines.assets import lightsail_raw_pages, warehouse_tables
 from pipelines.checks import CheckThresholds
 from pipelines.freshness import snapshots_freshness
 from pipelines.progress import ProgressResource
-from pipelines.resources import LightsailResource, WarehouseResource
+from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env
 from pipelines.schedules import freshness_schedule, nightly_schedule
 
 warehouse_job = dg.define_asset_job(
@@ -47,7 +47,7 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(
             path=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"),
             data_dir=os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data"),
-            keep_runs_days=int(os.environ["LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS"]) if os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS") else None,
+            keep_runs_days=keep_runs_days_from_env(),
         ),
         "thresholds": CheckThresholds(),
         "progress": ProgressResource(),

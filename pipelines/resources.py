@@ -92,3 +92,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def account_ids(self):
         """{account name: id} the warehouse's earlier snapshots hold; {} if the file cannot be read at once."""
         return earlier_account_ids(self.path)
+
+
+def keep_runs_days_from_env():
+    """`LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS` as a number of days; None (keep everything) when unset."""
+    value = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS")
+    return int(value) if value else None

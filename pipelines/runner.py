@@ -84,10 +84,8 @@ def _short_class(message, cls_name):
 
 def _python():
     """The interpreter that has duckdb: this one, relative to the working directory when it is below it."""
-    try:
-        return os.path.relpath(sys.executable) if not os.path.relpath(sys.executable).startswith("..") else sys.executable
-    except ValueError:
-        return sys.executable
+    relative = os.path.relpath(sys.executable)
+    return sys.executable if relative.startswith("..") else relative
 
 
 def summary(warehouse):
