@@ -12,7 +12,7 @@ import orjson
 import pyarrow as pa
 
 from pipelines.shape import parse_path
-from pipelines.warehouse import connect, q
+from pipelines.warehouse import connect, cursor, q
 from schemas import INSTANCE_TABLES, meta, primary_key
 
 _MISSING = object()  # a list slot no child row has filled (yet)
@@ -68,7 +68,7 @@ def _query(con, name, schema, snapshot_date, account_id, region):
         f"select {', '.join(q(f.name) for f in schema)} from {q(name)} where {' and '.join(where)} "
         f"order by {', '.join(q(k) for k in primary_key(schema))}"
     )
-    result = con.cursor().sql(sql, params=params).to_arrow_table()  # own cursor: unaffected by open results on `con`
+    result = cursor(con).sql(sql, params=params).to_arrow_table()  # own cursor: unaffected by open results on `con`
     return pa.Table.from_arrays([result.column(f.name).cast(f.type) for f in schema], schema=schema)
 
 

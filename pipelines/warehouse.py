@@ -14,6 +14,12 @@ from schemas import TABLES, meta
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 42) [by user x]. [However, ...] See also ...'
 _LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\)|\. |\.?$)", re.S)
+# Rows per DuckDB row group when writing (DuckDB's default is 122,880). A load's rows stay in memory until a
+# row group fills, and what is left over is compressed and written at COMMIT on one thread; with smaller
+# groups the inserts write them in parallel as they go. Measured on 100k instances (1.4M rows, 2 cores):
+# a load into a fresh file 2.1 s -> 1.6 s, into a file holding earlier snapshots 3.2 s -> 1.5 s, with the
+# same file size. DuckDB does not keep the setting in the file: every read-write open sets it.
+ROW_GROUP_SIZE = 32768
 
 
 class WarehouseLocked(Exception):
@@ -28,7 +34,7 @@ def connect(path, read_only=False, lock_timeout_s=30.0):
     deadline, delay = time.monotonic() + lock_timeout_s, 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=True) if read_only else _open_for_writing(path)
             break
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
@@ -39,6 +45,25 @@ def connect(path, read_only=False, lock_timeout_s=30.0):
             delay = min(delay * 2, 1.0)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _open_for_writing(path):
+    """`duckdb.connect(path)`, but attached with ROW_GROUP_SIZE; the catalog keeps the name connect would give it."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_literal(str(path))} as {q(path.stem)} (row_group_size {ROW_GROUP_SIZE})")
+        con.execute(f"use {q(path.stem)}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor(con):
+    """`con.cursor()` on `con`'s current database (a cursor starts in DuckDB's default one, not where `use` went)."""
+    cur = con.cursor()
+    cur.execute(f"use {q(con.execute('select current_database()').fetchone()[0])}")
+    return cur
 
 
 def _lock_message(path, error, waited):
@@ -144,7 +169,7 @@ def _comment(con, name, schema):
 
 
 def _literal(text):
-    # COMMENT ON takes no bound parameters; the text comes from our own schemas, quoted here.
+    # COMMENT ON and ATTACH take no bound parameters: the text is quoted here.
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -214,7 +239,7 @@ def publish_reader_copy(con):
     path = database_path(con)
     if path is None:  # in-memory warehouse: nothing to publish
         return None
-    con.execute("checkpoint")  # everything committed is now in the main file, the WAL is empty
+    con.execute(f"checkpoint {q(con.execute('select current_database()').fetchone()[0])}")  # everything committed is now in the main file, the WAL is empty
     target = reader_path(path)
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
