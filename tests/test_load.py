@@ -112,3 +112,26 @@ def test_every_load_publishes_a_read_only_copy_for_readers(tmp_path):
     assert query(copy, "select snapshot_date, name from current_instances") == [(DAY2, "a")]
     assert query(copy, "select count(*) from report_stale_regions") == [(0,)]
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["w.duckdb", "w.reader.duckdb"]  # no leftovers
+
+
+def test_the_warehouse_is_written_in_small_row_groups_under_its_own_name(tmp_path):
+    """Writers attach the file with ROW_GROUP_SIZE (so loads write as they insert) and keep its usual catalog name."""
+    from pipelines.warehouse import ROW_GROUP_SIZE, cursor
+
+    db = tmp_path / "warehouse.duckdb"
+    con = connect(db)
+    try:
+        assert con.execute("select current_database()").fetchone() == ("warehouse",)
+        con.execute("create table numbers as select range as n from range(?)", [2 * ROW_GROUP_SIZE + 5])
+        sizes = con.execute(
+            "select row_group_id, max(count) from pragma_storage_info('numbers') group by all order by 1"
+        ).fetchall()
+        assert [count for _, count in sizes] == [ROW_GROUP_SIZE, ROW_GROUP_SIZE, 5]
+        assert cursor(con).execute("select count(*) from numbers").fetchone() == (2 * ROW_GROUP_SIZE + 5,)
+    finally:
+        con.close()
+    reader = connect(db, read_only=True)  # the file opens as usual, in any DuckDB client
+    try:
+        assert reader.execute("select count(*), max(n) from numbers").fetchone() == (2 * ROW_GROUP_SIZE + 5, 2 * ROW_GROUP_SIZE + 4)
+    finally:
+        reader.close()
