@@ -20,6 +20,7 @@ _LOCK = re.compile(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\)|\. |\.?$
 # a load into a fresh file 2.1 s -> 1.6 s, into a file holding earlier snapshots 3.2 s -> 1.5 s, with the
 # same file size. DuckDB does not keep the setting in the file: every read-write open sets it.
 ROW_GROUP_SIZE = 32768
+_RESERVED_CATALOGS = {"main", "memory", "system", "temp"}
 
 
 class WarehouseLocked(Exception):
@@ -48,11 +49,16 @@ def connect(path, read_only=False, lock_timeout_s=30.0):
 
 
 def _open_for_writing(path):
-    """`duckdb.connect(path)`, but attached with ROW_GROUP_SIZE; the catalog keeps the name connect would give it."""
+    """`duckdb.connect(path)`, but attached with ROW_GROUP_SIZE; the catalog keeps the name connect would give it.
+
+    (As DuckDB does, a file named after a reserved catalog, e.g. main.duckdb, becomes main_db; so does
+    memory.duckdb here, since the session's own in-memory catalog is called memory.)
+    """
+    name = path.stem + "_db" if path.stem.lower() in _RESERVED_CATALOGS else path.stem
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_literal(str(path))} as {q(path.stem)} (row_group_size {ROW_GROUP_SIZE})")
-        con.execute(f"use {q(path.stem)}")
+        con.execute(f"attach {_literal(str(path))} as {q(name)} (row_group_size {ROW_GROUP_SIZE})")
+        con.execute(f"use {q(name)}")
     except BaseException:
         con.close()
         raise

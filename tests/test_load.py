@@ -135,3 +135,14 @@ def test_the_warehouse_is_written_in_small_row_groups_under_its_own_name(tmp_pat
         assert reader.execute("select count(*), max(n) from numbers").fetchone() == (2 * ROW_GROUP_SIZE + 5, 2 * ROW_GROUP_SIZE + 4)
     finally:
         reader.close()
+
+
+def test_a_warehouse_file_named_after_a_reserved_catalog_opens_for_writing(tmp_path):
+    for stem in ("main", "memory", "system", "temp"):
+        con = connect(tmp_path / f"{stem}.duckdb")
+        try:
+            assert con.execute("select current_database()").fetchone() == (f"{stem}_db",)
+            con.execute("create table t as select 1 as x")
+        finally:
+            con.close()
+        assert query(tmp_path / f"{stem}.duckdb", "select x from t") == [(1,)]
