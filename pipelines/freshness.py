@@ -11,18 +11,34 @@ from pipelines.resources import WarehouseResource
 
 
 def freshness(con, now, fresh_hours):
-    """Fails (ERROR) when no snapshot was loaded within `fresh_hours`; WARNs when some regions lag behind."""
+    """Fails (ERROR) when no snapshot was loaded within `fresh_hours`; WARNs when some regions lag behind.
+
+    A region lags when its last load is older than the window although runs still try it (it was attempted
+    within the window and failed). One that no run has tried within the window was taken out of the
+    configuration: it is listed as `not_extracted_recently`, and does not warn night after night.
+    """
     rows = []
-    if status.has_table(con, "snapshots"):
-        rows = con.execute("select account_id, region, max(loaded_at) from snapshots group by all order by all").fetchall()
     cutoff = now - dt.timedelta(hours=fresh_hours)
-    latest = max((loaded_at for _, _, loaded_at in rows), default=None)
-    stale = [f"{region} ({account}, {at:%Y-%m-%d %H:%M})" for account, region, at in rows if at < cutoff]
+    if status.has_table(con, "snapshots"):
+        attempted = "true"
+        if status.has_table(con, "extraction_runs"):
+            attempted = (
+                "exists (select 1 from extraction_runs as r where r.account_id = s.account_id "
+                "and r.region = s.region and r.started_at >= $cutoff)"
+            )
+        rows = con.execute(
+            f"select account_id, region, max(loaded_at), bool_or({attempted}) from snapshots as s group by all order by all",
+            {"cutoff": cutoff} if attempted != "true" else {},
+        ).fetchall()
+    latest = max((loaded_at for _, _, loaded_at, _ in rows), default=None)
+    old = [(f"{region} ({account}, {at:%Y-%m-%d %H:%M})", tried) for account, region, at, tried in rows if at < cutoff]
+    stale = [text for text, tried in old if tried]
     metadata = {
         "latest_loaded_at": latest.isoformat() if latest else "never",
         "hours_since": round((now - latest).total_seconds() / 3600, 1) if latest else -1.0,
         "fresh_hours": fresh_hours,
         "stale_regions": "; ".join(stale) or "none",
+        "not_extracted_recently": "; ".join(text for text, tried in old if not tried) or "none",
     }
     if latest is None or latest < cutoff:
         return dg.AssetCheckResult(passed=False, severity=ERROR, metadata=metadata)

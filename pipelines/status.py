@@ -108,7 +108,8 @@ def recent_runs(con, limit=10):
 
 
 def region_status(con, now, fresh_hours=36.0):
-    """Per (account, region): the last attempt, the data the current views show and whether it is stale (or skipped)."""
+    """Per (account, region): the last attempt, the data the current views show and whether it is fresh, stale,
+    retired (no run tried it within `fresh_hours`) or skipped (no Lightsail there)."""
     cursor = con.execute(
         # the latest attempt whole (arg_max would skip a null error and show an older attempt's)
         "with last as (select account_id, region, started_at as last_attempt, status as last_status, "
@@ -121,7 +122,10 @@ def region_status(con, now, fresh_hours=36.0):
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
         "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale
-        "when f.region is not null or s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
+        "when f.region is not null then 'stale' "
+        # no run has tried it within the window: taken out of the configuration (as snapshots:freshness)
+        "when l.last_attempt < $cutoff then 'retired' "
+        "when s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
         "else 'fresh' end as freshness, "
         "left(l.last_error, 120) as last_error "
         "from last as l left join current_snapshots as c using (account_id, region) "

@@ -11,8 +11,10 @@ from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
 from pipelines.load import load_run
 from pipelines.resources import LightsailResource
 from pipelines.snapshot import extract_run
+from pipelines.status import region_status
 from pipelines.warehouse import connect
 from tests.conftest import FLEET, SNAPSHOT
+from tests.warehouse_helpers import ACCOUNT, load_records
 
 
 def _at(endpoint):
@@ -131,6 +133,32 @@ def test_freshness_fails_after_the_window_and_warns_on_a_lagging_region(loaded):
     lagging = freshness(con, loaded_at + dt.timedelta(hours=1), 36)
     assert (lagging.passed, lagging.severity.value) == (False, "WARN")
     assert _value(lagging, "stale_regions").startswith(f"eu-west-2 ({FLEET.account_id}, ")
+
+
+def test_freshness_does_not_warn_about_a_region_no_run_tries_any_more(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    load_records(db, tmp_path, dt.date(2026, 11, 28), {"us-east-1": [], "eu-west-2": []}, run_id="old")
+    load_records(db, tmp_path, dt.date(2026, 12, 1), {"us-east-1": []}, run_id="new",
+                 started_at=dt.datetime.now(dt.timezone.utc))  # eu-west-2 left the configuration
+    con = connect(db)
+    try:
+        con.execute("update snapshots set loaded_at = loaded_at - interval 3 days where run_id = 'old'")
+        con.execute("update extraction_runs set started_at = started_at - interval 3 days where run_id = 'old'")
+        now = con.execute("select max(loaded_at) from snapshots").fetchone()[0] + dt.timedelta(hours=1)
+        retired = freshness(con, now, 36)
+        assert (retired.passed, _value(retired, "stale_regions")) == (True, "none")
+        assert _value(retired, "not_extracted_recently").startswith(f"eu-west-2 ({ACCOUNT}, ")
+        columns, rows = region_status(con, now)
+        by_region = {row[columns.index("region")]: row[columns.index("freshness")] for row in rows}
+        assert by_region == {"eu-west-2": "retired", "us-east-1": "fresh"}
+        # Tried again within the window and failing: it lags, and says so.
+        con.execute("update extraction_runs set started_at = ?, status = 'failed' where run_id = 'new'", [now])
+        con.execute("insert into extraction_runs by name select * replace ('eu-west-2' as region) from extraction_runs where run_id = 'new'")
+        lagging = freshness(con, now, 36)
+        assert (lagging.passed, lagging.severity.value) == (False, "WARN")
+        assert _value(lagging, "stale_regions").startswith(f"eu-west-2 ({ACCOUNT}, ")
+    finally:
+        con.close()
 
 
 def test_freshness_fails_on_an_empty_warehouse(tmp_path):
