@@ -225,14 +225,17 @@ def cmd_export(args):
     if blocking is not None:
         raise CliError(f"cannot export into {target}: {blocking} is a file", hint="give a folder (it is created if missing)")
     con = open_for_reading(args.db)
+    leftovers = []
     try:
-        rows = export_parquet(con, args.dir, all_history=args.all_history)
+        rows = export_parquet(con, args.dir, all_history=args.all_history, leftovers=leftovers)
     finally:
         con.close()
     scope = "all snapshots" if args.all_history else "the current snapshot"
     print(f"exported {scope} of {len(rows)} tables to {args.dir}:")
     for name, n in rows.items():
         print(f"  {name:<34} {n:>9} rows")
+    for leftover in leftovers:
+        print(f"warning: the previous export's folder could not be removed: {leftover}", file=sys.stderr)
 
 
 def cmd_replay(args):

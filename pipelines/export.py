@@ -32,11 +32,13 @@ def file_schema(schema):
     return schema.remove(schema.get_field_index(PARTITION))
 
 
-def export_parquet(con, out_dir, all_history=False, tables=TABLES):
+def export_parquet(con, out_dir, all_history=False, tables=TABLES, leftovers=None):
     """Export `tables` under `out_dir`; returns rows written per table.
 
-    Everything is written aside first and each table's folder then replaced whole, so a rerun never
-    mixes two exports and a crash leaves the previous export in place.
+    Everything is written aside first; then every previous table folder is moved aside and every new one
+    moved in, and if any of those renames fails the ones done are undone: a rerun never mixes two exports,
+    and a failure or a crash leaves the previous export in place. Previous folders that cannot be removed
+    afterwards (say, a read-only file in them) stay as `.replaced-*` and are appended to `leftovers`.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -44,10 +46,15 @@ def export_parquet(con, out_dir, all_history=False, tables=TABLES):
     try:
         latest = con.execute(f"select max(snapshot_date) from ({_source_sql('snapshots', all_history)})").fetchone()[0]
         rows = {name: _export_table(con, name, schema, work / name, all_history, latest) for name, schema in tables.items()}
-        for name in tables:
-            _replace(work / name, out_dir / name)
+        replaced = _swap_in(work, out_dir, list(tables))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    for folder in replaced:
+        try:
+            shutil.rmtree(folder)
+        except OSError as error:
+            if leftovers is not None:
+                leftovers.append(f"{folder}: {error}")
     return rows
 
 
@@ -78,12 +85,23 @@ def _source_sql(name, all_history):
     return f"select t.* from {q(name)} as t join current_snapshots using (snapshot_date, account_id, region)"
 
 
-def _replace(new, old):
-    """Put folder `new` where `old` is, removing the previous one."""
-    if old.exists():
-        stale = old.with_name(f".replaced-{old.name}-{uuid.uuid4().hex[:8]}")
-        old.rename(stale)
-        new.rename(old)
-        shutil.rmtree(stale)
-    else:
-        new.rename(old)
+def _swap_in(work, out_dir, names):
+    """Move out_dir/<name> aside and work/<name> in, for every name, or none of them; returns the folders
+    moved aside (the previous export, to be removed)."""
+    aside, placed = [], []
+    try:
+        for name in names:
+            if (out_dir / name).exists():
+                stale = out_dir / f".replaced-{name}-{uuid.uuid4().hex[:8]}"
+                (out_dir / name).rename(stale)
+                aside.append((stale, out_dir / name))
+        for name in names:
+            (work / name).rename(out_dir / name)
+            placed.append(name)
+    except BaseException:
+        for name in placed:
+            (out_dir / name).rename(work / name)
+        for stale, original in aside:
+            stale.rename(original)
+        raise
+    return [stale for stale, _ in aside]

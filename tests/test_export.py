@@ -90,3 +90,54 @@ def test_a_table_without_rows_still_exports_one_empty_file_with_its_schema(db, t
     assert table.num_rows == 0
     declared = file_schema(TABLES["quarantine"])
     assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in declared] + [("snapshot_date", partitioning().schema.field("snapshot_date").type)]
+
+
+def _snapshot_of(out):
+    return {name: sorted(p.name for p in (out / name).iterdir()) for name in TABLES}
+
+
+def test_an_export_that_fails_while_swapping_folders_leaves_the_previous_one_whole(db, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    con = connect(db, read_only=True)
+    try:
+        export_parquet(con, out, all_history=True)
+        before = _snapshot_of(out)
+        real_rename = Path.rename
+
+        def rename(self, target):
+            if Path(target) == out / "firewall_ports" and self.parent != out:  # the new folder moving in
+                raise PermissionError(13, "Permission denied", str(target))
+            return real_rename(self, target)
+
+        monkeypatch.setattr(Path, "rename", rename)
+        with pytest.raises(PermissionError):
+            export_parquet(con, out)  # current only: would drop day 1 of us-east-1
+    finally:
+        con.close()
+    assert _snapshot_of(out) == before
+    assert _read(out / "instances").num_rows == 6  # every table still holds the all-history export
+    assert sorted(p.name for p in out.iterdir()) == sorted(TABLES)
+
+
+def test_a_previous_export_that_cannot_be_removed_is_reported_not_mixed_in(db, tmp_path, monkeypatch, capsys):
+    import pipelines.export
+
+    out = tmp_path / "out"
+    assert main(["export", str(out), "--db", str(db), "--all-history"]) == 0
+    real_rmtree = pipelines.export.shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        if ".replaced-disks-" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipelines.export.shutil, "rmtree", rmtree)
+    capsys.readouterr()
+    assert main(["export", str(out), "--db", str(db)]) == 0
+    assert "warning: the previous export's folder could not be removed:" in capsys.readouterr().err
+    assert _read(out / "instances").num_rows == 3 and _read(out / "disks").num_rows == query(
+        db, "select count(*) from disks join current_snapshots using (snapshot_date, account_id, region)")[0][0]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".replaced-")] == [next(
+        p.name for p in out.iterdir() if p.name.startswith(".replaced-disks-"))]
