@@ -23,6 +23,10 @@ class Account:
     external_id: str | None = None
     account_id: str | None = None
 
+    def __post_init__(self):
+        if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise ValueError(f"account {self.name!r}: {self.account_id!r} is not an AWS account id (12 digits)")
+
     def known_account_id(self):
         """The id given, else the one inside the role ARN (arn:aws:iam::ACCOUNT:role/NAME); None if neither."""
         return self.account_id or account_of_role(self.role_arn)

@@ -3,7 +3,10 @@
 import argparse
 import datetime as dt
 import os
+import re
+import shlex
 import sys
+import time
 from pathlib import Path
 
 DEMO_REGIONS = "us-east-1,eu-west-2,ap-southeast-2"
@@ -48,20 +51,21 @@ def _parser():
     run.add_argument("--regions", help="comma-separated regions (default: LIGHTSAIL_WAREHOUSE_REGIONS, else all)")
     run.add_argument("--endpoint-url", help="Lightsail endpoint (default: AWS, or AWS_ENDPOINT_URL_LIGHTSAIL)")
     run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    run.add_argument("--account-id", help="account id to record (default: from STS, else from the ARNs)")
+    run.add_argument("--account-id", type=_account_id, help="account id to record (default: from STS, else from the ARNs)")
     run.add_argument("--no-health-status", action="store_true", help="do not ask for instance/system health")
-    run.add_argument("--max-workers", type=int, default=8, help="(account, region) pairs read in parallel")
+    run.add_argument("--max-workers", type=_at_least(1), default=8, help="(account, region) pairs read in parallel")
     run.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run the main job against the built-in local endpoint")
-    _warehouse_args(demo, db="data/demo.duckdb", data_dir="data/demo")
+    # The demo never writes where LIGHTSAIL_WAREHOUSE_DB / _DATA_DIR point: that is the real warehouse.
+    _warehouse_args(demo, db="data/demo.duckdb", data_dir="data/demo", env=False)
     _fleet_args(demo, size=1200, regions=DEMO_REGIONS, page_size=100)
     demo.set_defaults(func=cmd_demo)
 
     status = sub.add_parser("status", help="the last runs and, per region, the data the warehouse holds")
     status.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
-    status.add_argument("--runs", type=int, default=5, help="how many recent runs to list (default 5)")
+    status.add_argument("--runs", type=_at_least(0), default=5, help="how many recent runs to list (default 5)")
     status.add_argument("--format", choices=["table", "json"], default="table")
     status.set_defaults(func=cmd_status)
 
@@ -94,9 +98,9 @@ def _parser():
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
     _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
     fake.add_argument("--port", type=int, default=4566)
-    fake.add_argument("--throttle-rate", type=float, default=0.0, help="share of requests answered 'Rate exceeded'")
-    fake.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered HTTP 500")
-    fake.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    fake.add_argument("--throttle-rate", type=_share, default=0.0, help="share of requests answered 'Rate exceeded'")
+    fake.add_argument("--error-rate", type=_share, default=0.0, help="share of requests answered HTTP 500")
+    fake.add_argument("--latency", type=_at_least(0.0, float), default=0.0, help="seconds added to every request")
     fake.add_argument("--drop-connection-after-pages", type=int, metavar="N",
                       help="the Nth GetInstances of each region gets no answer (connection closed), once")
     fake.add_argument("--expire-token-after-pages", type=int, metavar="N",
@@ -117,9 +121,11 @@ class _Commands:
         return self.subparsers.add_parser(name, parents=[self.common], **kwargs)
 
 
-def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir=None):
-    parser.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", db), help=f"DuckDB file (default {db})")
-    data_dir = data_dir or os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data")
+def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir="data", env=True):
+    if env:
+        db = os.environ.get("LIGHTSAIL_WAREHOUSE_DB", db)
+        data_dir = os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", data_dir)
+    parser.add_argument("--db", default=db, help=f"DuckDB file (default {db})")
     parser.add_argument("--data-dir", default=data_dir, help=f"raw landing and staging folder (default {data_dir})")
     parser.add_argument("--date", type=_date, default=None, help="snapshot date, YYYY-MM-DD (default: today, UTC)")
 
@@ -129,6 +135,31 @@ def _date(text):
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _at_least(low, kind=int):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text} is below {low}")
+        return value
+    return parse
+
+
+def _share(text):
+    value = _at_least(0.0, float)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text} is a share of requests: between 0 and 1")
+    return value
+
+
+def _account_id(text):
+    if not re.fullmatch(r"\d{12}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an AWS account id (12 digits)")
+    return text
 
 
 def _check_snapshot_date(date):
@@ -143,11 +174,11 @@ def _check_snapshot_date(date):
 
 
 def _fleet_args(parser, size, regions, page_size):
-    parser.add_argument("--size", type=int, default=size, help=f"instances in the generated fleet (default {size})")
+    parser.add_argument("--size", type=_at_least(0), default=size, help=f"instances in the generated fleet (default {size})")
     parser.add_argument("--fleet-regions", default=regions, help=f"regions of the fleet (default {regions})")
-    parser.add_argument("--page-size", type=int, default=page_size, help=f"instances per page (default {page_size})")
+    parser.add_argument("--page-size", type=_at_least(1), default=page_size, help=f"instances per page (default {page_size})")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--account", default=DEMO_ACCOUNT, help="account id of the generated fleet")
+    parser.add_argument("--account", type=_account_id, default=DEMO_ACCOUNT, help="account id of the generated fleet")
 
 
 def _endpoint_config(args, **faults):
@@ -163,6 +194,7 @@ def cmd_run(args):
     from pipelines.progress import ProgressResource
     from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env
     from pipelines.runner import run_job, summary
+    from pipelines.warehouse import reader_path
 
     lightsail = LightsailResource(
         regions=_split(args.regions), endpoint_url=args.endpoint_url, profile=args.profile,
@@ -172,20 +204,30 @@ def cmd_run(args):
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
-    findings = []
+    findings, started = [], time.time()
     ok, message = run_job(
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
         findings=findings,
     )
-    print(summary(warehouse))
+    # Every committed load publishes the reader copy: a fresh one means this run changed the warehouse
+    # (a partial snapshot fails the run but loads the regions that succeeded).
+    copy = reader_path(args.db)
+    loaded = copy.exists() and copy.stat().st_mtime >= started
+    if ok or loaded:
+        print(summary(warehouse))
     for line in findings:
         print(f"check: {line}", file=sys.stderr)
     if not ok:
         print(f"error: {message}", file=sys.stderr)
+        status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
         if message.startswith("WarehouseLocked"):
             hint = "close that process and run again (the warehouse was not changed; the pages are landed)"
+        elif not Path(args.db).exists():
+            hint = f"nothing was loaded ({args.db} does not exist yet); --debug shows Dagster's log"
+        elif not loaded:
+            hint = f"the warehouse was not changed; {status}; --debug shows Dagster's log"
         else:
-            hint = f"`lightsail-warehouse status --db {args.db}` shows each region's last error; --debug shows Dagster's log"
+            hint = f"{status}; --debug shows Dagster's log"
         print(f"hint: {hint}", file=sys.stderr)
         return 1
 

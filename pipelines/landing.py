@@ -56,6 +56,9 @@ class RunFolder:
         if latest:
             atomic_write(self.path.parent / LATEST, self.run_id.encode())
 
+    def manifest_path(self):
+        return self.path / MANIFEST
+
     def read_manifest(self):
         return json.loads((self.path / MANIFEST).read_text())
 

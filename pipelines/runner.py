@@ -1,7 +1,9 @@
 """Running the job outside the UI (CLI, demo): the same assets and checks through `dagster.materialize`."""
 
 import os
+import shlex
 import sys
+import time
 
 import dagster as dg
 
@@ -21,6 +23,7 @@ def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None,
     the extraction (discovery fallbacks, unknown fields), for a terminal to show.
     """
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    started = time.time()
     result = dg.materialize(
         [lightsail_raw_pages, warehouse_tables],
         partition_key=snapshot_date.isoformat(),
@@ -35,7 +38,7 @@ def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     if findings is not None:
-        findings.extend(_extraction_warnings(warehouse, snapshot_date) + check_findings(result))
+        findings.extend(_extraction_warnings(warehouse, snapshot_date, started) + check_findings(result))
     if result.success:
         return True, None
     return False, first_error(result.all_events)
@@ -53,10 +56,11 @@ def check_findings(result):
     return lines
 
 
-def _extraction_warnings(warehouse, snapshot_date):
-    """The manifest's warnings and schema drift of the run just made (unseen enum values stay in the metadata)."""
+def _extraction_warnings(warehouse, snapshot_date, since):
+    """The manifest's warnings and schema drift of the run just made (unseen enum values stay in the metadata);
+    none when this run wrote no manifest (it stopped before extracting): the date's latest is an earlier run's."""
     folder = latest_run(warehouse.data_dir, snapshot_date)
-    if folder is None:
+    if folder is None or folder.manifest_path().stat().st_mtime < since:
         return []
     totals = extraction_totals(folder.read_manifest())
     return [line for line in extraction_warnings(totals) if not line.startswith("unseen enum values")]
@@ -109,12 +113,13 @@ def summary(warehouse):
     lines += [f"  {region:<16} {state or '(none)':<12} {n:>7}" for region, state, n in by_state]
     lines += ["", "Tables (all snapshots):"]
     lines += [f"  {name:<34} {n:>9} rows" for name, n in counts.items()]
+    code = (f"import duckdb; duckdb.connect({str(warehouse.path)!r}, read_only=True)"
+            ".sql('select * from current_inventory limit 10').show()")
     lines += [
         "",
         f"Warehouse: {os.path.abspath(warehouse.path)}",
-        f"Query it:  duckdb -readonly {warehouse.path} \"select * from current_inventory limit 10\"",
-        f"       or: {_python()} -c \"import duckdb; print(duckdb.connect('{warehouse.path}', read_only=True)"
-        ".sql('select * from ports_open_to_world'))\"",
+        f"Query it:  {shlex.quote(_python())} -c {shlex.quote(code)}",
+        f"       or, with the DuckDB CLI if installed: duckdb -readonly {shlex.quote(str(warehouse.path))}",
         f"While a run writes, query the copy each load publishes: {reader_path(warehouse.path)}",
     ]
     return "\n".join(lines)

@@ -268,3 +268,38 @@ def test_status_shows_the_latest_attempt_and_agrees_with_report_stale_regions(tm
     capsys.readouterr()
     assert main(["report", "stale_regions", "--db", str(tmp_path / "w.duckdb"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_run_stopped_before_extracting_prints_no_summary_and_no_earlier_findings(endpoint, tmp_path, capsys):
+    config = EndpointConfig(fleet_size=60, regions=FLEET.regions, page_size=FLEET.page_size, failing_regions=("eu-west-2",))
+    with FakeLightsail(config) as failing:
+        assert _run(failing, tmp_path, "--quiet") == 1  # partial: loads the others, prints their summary and a check line
+    first = capsys.readouterr()
+    assert "Current instances by region and state:" in first.out
+    assert _run(endpoint, tmp_path, "--quiet", "--regions", "eu-west-2a") == 1  # a typo: stops before any request
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert [line for line in captured.err.splitlines() if line.startswith("check:")] == []
+    assert "hint: the warehouse was not changed;" in captured.err
+
+
+def test_the_demo_never_writes_where_the_real_warehouse_is_configured(monkeypatch):
+    from pipelines.cli import _parser
+
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_DB", "/srv/real/warehouse.duckdb")
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_DATA_DIR", "/srv/real/data")
+    demo = _parser().parse_args(["demo"])
+    assert (demo.db, demo.data_dir) == ("data/demo.duckdb", "data/demo")
+    run = _parser().parse_args(["run"])
+    assert (run.db, run.data_dir) == ("/srv/real/warehouse.duckdb", "/srv/real/data")
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--account-id", "abc"], ["run", "--max-workers", "0"], ["status", "--runs", "-1"],
+    ["fake-endpoint", "--throttle-rate", "2"], ["fake-endpoint", "--size", "-5"], ["demo", "--page-size", "0"],
+])
+def test_out_of_range_options_are_refused_before_anything_runs(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "error: argument" in capsys.readouterr().err

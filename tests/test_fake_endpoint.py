@@ -114,7 +114,8 @@ def test_regions_outside_the_fleet(fake):
 def test_get_regions_lists_every_lightsail_region(fake):
     regions = client(fake.url, "us-east-1").get_regions()["regions"]
     assert [r["name"] for r in regions] == sorted(lightsail_regions())
-    assert {"us-east-1", "us-west-1", "ap-southeast-5", "eu-south-2"} <= {r["name"] for r in regions}
+    assert {"us-east-1", "ap-southeast-5", "eu-south-2"} <= {r["name"] for r in regions}
+    assert "us-west-1" not in {r["name"] for r in regions}  # no Lightsail there: discovery must not find it
     virginia = next(r for r in regions if r["name"] == "us-east-1")
     assert (virginia["displayName"], virginia["continentCode"], virginia["availabilityZones"]) == (
         "N. Virginia", "NA", [])

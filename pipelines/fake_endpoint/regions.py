@@ -11,10 +11,12 @@ _CONTINENTS = {"us": "NA", "ca": "NA", "sa": "SA", "eu": "EU", "ap": "AP"}
 
 @cache
 def lightsail_regions() -> tuple[str, ...]:
-    """Regions in the model's RegionName enum plus those botocore's endpoint data lists for Lightsail."""
-    session = botocore.session.get_session()
-    modelled = session.get_service_model("lightsail").shape_for("RegionName").enum
-    return tuple(sorted(set(modelled) | set(session.get_available_regions("lightsail"))))
+    """Regions botocore's endpoint data lists for Lightsail: where it exists, as the real GetRegions answers.
+
+    (The model's RegionName enum is not that list: it is shared with other services and names us-west-1,
+    which has no Lightsail; the product skips such a region when it is configured.)
+    """
+    return tuple(sorted(botocore.session.get_session().get_available_regions("lightsail")))
 
 
 @cache
