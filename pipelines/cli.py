@@ -217,6 +217,10 @@ def cmd_run(args):
         print(summary(warehouse))
     for line in findings:
         print(f"check: {line}", file=sys.stderr)
+    if not ok and "ExecutionInterrupted" in message:
+        print("error: interrupted: the run stopped between pages; nothing of it was loaded "
+              "(its pages landed so far stay under the data folder, without a manifest)", file=sys.stderr)
+        return 130
     if not ok:
         print(f"error: {message}", file=sys.stderr)
         status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
@@ -286,11 +290,18 @@ def cmd_replay(args):
     from pipelines.warehouse import connect
 
     try:
-        find_run(args.data_dir, args.run)
+        folder = find_run(args.data_dir, args.run)
     except FileNotFoundError as error:
         raise CliError(str(error), hint="pass --data-dir: the folder `run --data-dir` wrote to (default data; "
                        "the demo's is data/demo); `lightsail-warehouse status` lists run ids; "
                        "runs removed by `prune` cannot be replayed") from None
+    if not folder.manifest_path().exists():
+        raise CliError(f"run {args.run} never finished extracting (interrupted or crashed): it has no manifest",
+                       hint="run the snapshot again; only finished runs can be replayed")
+    manifest = folder.read_manifest()
+    if not any(r["status"] == "ok" for r in manifest["regions"]):
+        raise CliError(f"no region of run {args.run} was extracted: there is nothing to replay",
+                       hint="`lightsail-warehouse status` shows why its regions failed")
     con = connect(args.db)
     try:
         manifest, inserted = replay_run(con, args.data_dir, args.run)

@@ -66,10 +66,19 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
     """
     folder = RunFolder(root, plan.snapshot_date, run_id or new_run_id())
     contexts = [prepare_account(account, plan.client) for account in plan.accounts]  # sessions: one thread
-    client_lock = threading.Lock()
+    client_lock, stop = threading.Lock(), threading.Event()
     targets = [(ctx, region) for ctx in contexts for region in plan.regions]
-    with ThreadPoolExecutor(max_workers=max(1, min(plan.max_workers, len(targets)))) as pool:
-        results = list(pool.map(lambda t: extract_region(plan, folder, t[0], t[1], client_lock, progress), targets))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(plan.max_workers, len(targets))))
+    try:
+        futures = [pool.submit(extract_region, plan, folder, ctx, region, client_lock, progress, stop) for ctx, region in targets]
+        results = [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C, a Dagster run terminated): the region threads stop after the page in hand,
+        # land what they hold, and no manifest is written (the run never counts as extracted).
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     results += [skipped_region(ctx, region, reason) for ctx in contexts for region, reason in plan.skipped.items()]
     unknown = settle_account_ids(results, earlier_account_ids)
     manifest = {
@@ -115,7 +124,7 @@ def prepare_account(account, client_settings):
         return AccountContext(account, account_id=account.known_account_id(), error=_describe(error))
 
 
-def extract_region(plan, folder, ctx, region, client_lock, progress=None):
+def extract_region(plan, folder, ctx, region, client_lock, progress=None, stop=None):
     """Pull, land and stage one (account, region); never raises, the outcome is the returned dict."""
     stats, started = RegionStats(), time.time()
     result = {"account": ctx.account.name, "account_id": ctx.account_id, "region": region}
@@ -124,7 +133,7 @@ def extract_region(plan, folder, ctx, region, client_lock, progress=None):
             raise AccountUnavailable(ctx.error)
         with client_lock:  # clients are thread-safe, but the session that makes them is not
             client = make_client(plan.client, region, ctx.session)
-        result.update(_pull_region(plan, folder, client, result, stats, progress))
+        result.update(_pull_region(plan, folder, client, result, stats, progress, stop))
         result.update(status="ok", error=None)
     except Exception as error:  # one region's failure must not stop the others
         result.update(status="failed", error=_describe(error), received=stats.instances, loaded=0, quarantined=0)
@@ -145,18 +154,22 @@ class AccountUnavailable(Exception):
     """The account's session or id could not be set up (profile missing, AssumeRole refused...)."""
 
 
-def _pull_region(plan, folder, client, result, stats, progress):
+def _pull_region(plan, folder, client, result, stats, progress, stop=None):
     try:
-        return _land_and_stage(plan, folder, client, result, stats, progress)
+        return _land_and_stage(plan, folder, client, result, stats, progress, stop)
     except PageTokenRejected:
         # A token that expired mid-listing cannot be resumed: list the region again from its first page,
         # once, dropping what this pass landed, so the snapshot is one consistent listing.
         folder.clear_raw(result["account"], result["region"])
         stats.restart()
-        return _land_and_stage(plan, folder, client, result, stats, progress)
+        return _land_and_stage(plan, folder, client, result, stats, progress, stop)
 
 
-def _land_and_stage(plan, folder, client, result, stats, progress):
+class Interrupted(Exception):
+    """The run was interrupted: this region stopped between two pages."""
+
+
+def _land_and_stage(plan, folder, client, result, stats, progress, stop=None):
     """Every page to the stager, which lands it raw and normalises it in bounded batches."""
     account, region = result["account"], result["region"]
     stager = None
@@ -172,6 +185,8 @@ def _land_and_stage(plan, folder, client, result, stats, progress):
                 result["account_id"] = result["account_id"] or served
                 stager = _stager(plan, folder, result, stats)
             stager.add_page(page.number, page.body)
+            if stop is not None and stop.is_set():
+                raise Interrupted(f"interrupted after {stats.pages} pages")
             if progress:
                 progress(account, region, stats)
         if stager is None:  # the paginator always yields a page; this guards an empty answer all the same

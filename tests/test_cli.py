@@ -11,6 +11,7 @@ from pipelines.cli import main
 from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
 from pipelines.warehouse import connect
 from tests.conftest import FLEET, SNAPSHOT
+from tests.warehouse_helpers import stage_run
 
 
 def _run(endpoint, tmp_path, *extra):
@@ -209,6 +210,14 @@ def test_export_and_replay_mistakes_are_one_line_with_a_hint(db, tmp_path, capsy
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"error: no run no-such-run under {tmp_path / 'elsewhere' / 'runs'}"
     assert err[1].startswith("hint: pass --data-dir: the folder `run --data-dir` wrote to")
+    unfinished = tmp_path / "data" / "runs" / SNAPSHOT.isoformat() / "cut-short"
+    (unfinished / "raw").mkdir(parents=True)  # an interrupted run: pages, no manifest
+    assert main(["replay", "cut-short", "--db", db, "--data-dir", str(tmp_path / "data")]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: run cut-short never finished extracting (interrupted or crashed): it has no manifest")
+    stage_run(tmp_path / "data", SNAPSHOT, {"us-east-1": "AccessDeniedException"}, run_id="all-failed")
+    assert main(["replay", "all-failed", "--db", db, "--data-dir", str(tmp_path / "data")]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == "error: no region of run all-failed was extracted: there is nothing to replay"
 
 
 def test_a_failed_check_is_printed_even_when_the_run_succeeds(tmp_path, capsys):

@@ -106,3 +106,32 @@ def test_region_stats_restart_forgets_pages_but_keeps_requests():
     stats = RegionStats(pages=3, instances=150, attempts=5)
     stats.restart()
     assert (stats.pages, stats.instances, stats.attempts, stats.restarts) == (0, 0, 5, 1)
+
+
+def test_an_interrupted_run_stops_its_regions_between_pages_and_writes_no_manifest(tmp_path):
+    """Ctrl-C (or a terminated Dagster run) reaches the main thread; the region threads stop after the page in
+    hand instead of reading every remaining page first."""
+    import signal
+    import threading
+
+    from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
+
+    regions = ("us-east-1", "eu-west-2", "ap-southeast-2")
+    config = EndpointConfig(fleet_size=1200, regions=regions, page_size=4, latency_s=0.01)  # ~100 pages a region
+    main_thread = threading.get_ident()
+    timer = threading.Timer(0.5, lambda: signal.pthread_kill(main_thread, signal.SIGINT))
+    with FakeLightsail(config) as endpoint:
+        pages = {region: endpoint.pages.page_count(region) for region in regions}
+        plan = RunPlan(SNAPSHOT, list(regions), [Account()], ClientSettings(endpoint_url=endpoint.url))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                extract_run(plan, tmp_path, run_id="stopped")
+        finally:
+            timer.cancel()
+        threads_after = {t.name for t in threading.enumerate() if t.is_alive()}
+    folder = RunFolder(tmp_path, SNAPSHOT, "stopped")
+    assert not (folder.path / "manifest.json").exists()
+    landed = {region: folder.raw_page_count("default", region) for region in regions}
+    assert all(0 < landed[region] < pages[region] for region in regions), (landed, pages)
+    assert not any(name.startswith("ThreadPoolExecutor") for name in threads_after)  # none left reading
