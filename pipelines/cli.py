@@ -319,6 +319,9 @@ def cmd_prune(args):
 
     if args.keep_days < 0:
         raise CliError(f"--keep-days must be 0 or more, not {args.keep_days}")
+    if not (Path(args.data_dir) / "runs").is_dir():
+        raise CliError(f"no run folders under {Path(args.data_dir) / 'runs'}",
+                       hint="pass --data-dir: the folder `run --data-dir` wrote to (default data; the demo's is data/demo)")
     today = dt.datetime.now(dt.timezone.utc).date()
     removed = prune_runs(args.data_dir, args.keep_days, today, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"

@@ -56,6 +56,8 @@ def validate_regions(regions):
     """
     checked = []
     for region in regions:
+        if region != region.lower() and region.lower() in known_regions():
+            raise RegionError(f"{region!r}: region names are lower case; did you mean {region.lower()!r}?")
         zone = _ZONE.match(region)
         if zone:
             raise RegionError(f"{region!r} is an availability zone, not a region; did you mean {zone.group(1)!r}?")

@@ -57,6 +57,8 @@ def test_prune_command_lists_then_removes(tmp_path, capsys):
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [today.isoformat()]
     assert main(["prune", "--keep-days", "-1", "--data-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err.startswith("error: --keep-days must be 0 or more, not -1")
+    assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path / "typo")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: no run folders under {tmp_path / 'typo' / 'runs'}")
 
 
 def test_the_nightly_load_prunes_old_runs_and_keeps_their_snapshots(lightsail, tmp_path, fleet):

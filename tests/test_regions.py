@@ -40,6 +40,8 @@ def test_a_misspelt_region_is_a_configuration_error_with_a_suggestion():
         validate_regions(["eu-wset-2"])
     with pytest.raises(RegionError, match=r"'zz-nowhere-1' is not an AWS region botocore knows; check the spelling"):
         validate_regions(["zz-nowhere-1"])
+    with pytest.raises(RegionError, match=r"^'US-EAST-1': region names are lower case; did you mean 'us-east-1'\?$"):
+        validate_regions(["US-EAST-1"])
     # Real regions pass, Lightsail or not (those without it are skipped later), and so do all the endpoint serves.
     assert validate_regions(["us-west-1", "cn-north-1", "us-gov-west-1"]) == ["us-west-1", "cn-north-1", "us-gov-west-1"]
     assert set(validate_regions(list(served_regions()))) == set(served_regions()) >= set(lightsail_regions())
