@@ -32,13 +32,20 @@ class Progress:
     def finish(self):
         with self._lock:
             if self.regions:
-                self.emit(self.line(), True)
+                self.emit(self.line(final=True), True)
 
-    def line(self):
+    def line(self, final=False):
+        """While running: pages read per region, and instances staged so far (staging counts them a batch of
+        ~5,000 at a time, so that total lags the pages). The final line: pages and instances per region."""
         pages = sum(p for p, _ in self.regions.values())
         instances = sum(n for _, n in self.regions.values())
-        parts = [f"{region} {p}p/{n}" for (_, region), (p, n) in sorted(self.regions.items())]
-        return f"extracting: {len(self.regions)} regions, {pages} pages, {instances} instances ({', '.join(parts)})"
+        regions = f"{len(self.regions)} region{'' if len(self.regions) == 1 else 's'}"
+        if final:
+            parts = [f"{region} {p}p/{n}" for (_, region), (p, n) in sorted(self.regions.items())]
+            return f"extracting: {regions}, {pages} pages, {instances} instances ({', '.join(parts)})"
+        parts = [f"{region} {p}p" for (_, region), (p, _) in sorted(self.regions.items())]
+        return (f"extracting: {regions}, {pages} pages read, {instances} instances staged "
+                f"({', '.join(parts)})")
 
 
 class StderrLine:

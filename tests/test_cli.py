@@ -8,6 +8,8 @@ import math
 import pytest
 
 from pipelines.cli import main
+from pipelines.extract import RegionStats
+from pipelines.progress import Progress
 from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
 from pipelines.warehouse import connect
 from tests.conftest import FLEET, SNAPSHOT
@@ -43,6 +45,23 @@ def test_run_shows_progress_per_region_on_stderr(endpoint, tmp_path, capsys, fle
     per_region = ", ".join(f"{r} {pages[r]}p/{len(fleet[r])}" for r in sorted(fleet))
     assert err[-1] == f"extracting: 3 regions, {sum(pages.values())} pages, {FLEET.fleet_size} instances ({per_region})"
     assert all(line.startswith("extracting: ") for line in err)
+
+
+def test_progress_while_running_counts_pages_read_and_instances_staged():
+    """Staging counts instances a batch at a time: running lines say "staged", the final line gives them all."""
+    lines, now = [], [0.0]
+    progress = Progress(lambda text, final: lines.append((text, final)), interval_s=1.0, clock=lambda: now[0])
+    progress("default", "us-east-1", RegionStats(pages=3, instances=0))
+    progress("default", "eu-west-2", RegionStats(pages=1, instances=0))  # within the interval: not emitted
+    now[0] = 1.5
+    progress("default", "us-east-1", RegionStats(pages=60, instances=5000))
+    progress("default", "us-east-1", RegionStats(pages=61, instances=6100))
+    progress.finish()
+    assert lines == [
+        ("extracting: 1 region, 3 pages read, 0 instances staged (us-east-1 3p)", False),
+        ("extracting: 2 regions, 61 pages read, 5000 instances staged (eu-west-2 1p, us-east-1 60p)", False),
+        ("extracting: 2 regions, 62 pages, 6100 instances (eu-west-2 1p/0, us-east-1 61p/6100)", True),
+    ]
 
 
 def test_run_quiet_prints_no_progress(endpoint, tmp_path, capsys):
