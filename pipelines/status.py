@@ -109,20 +109,24 @@ def recent_runs(con, limit=10):
 
 def region_status(con, now, fresh_hours=36.0):
     """Per (account, region): the last attempt, the data the current views show and whether it is fresh, stale,
-    retired (no run tried it within `fresh_hours`) or skipped (no Lightsail there)."""
+    retired (no run tried it within `fresh_hours`), skipped (no Lightsail there) or superseded (a failure recorded
+    under an account id that a later successful attempt of the same account corrected, e.g. 'unknown')."""
     cursor = con.execute(
         # the latest attempt whole (arg_max would skip a null error and show an older attempt's)
         "with last as (select account_id, region, started_at as last_attempt, status as last_status, "
         "error as last_error from extraction_runs "
         "qualify row_number() over (partition by account_id, region order by started_at desc) = 1), "
-        # as report_stale_regions: a failed attempt at a snapshot newer than the one the views show
-        "failed_newer as (select distinct r.account_id, r.region from extraction_runs as r "
-        "left join current_snapshots as c using (account_id, region) "
-        "where r.status = 'failed' and (c.snapshot_date is null or r.snapshot_date > c.snapshot_date)) "
+        # the regions report_stale_regions lists: a failure at a snapshot newer than the one the views show
+        "failed_newer as (select distinct account_id, region from report_stale_regions), "
+        "superseded as (select distinct r.account_id, r.region from extraction_runs as r "
+        "join extraction_runs as later on later.account = r.account and later.region = r.region "
+        "and later.account_id <> r.account_id and later.started_at > r.started_at "
+        "where r.status = 'failed' and later.status = 'ok') "
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
         "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale
         "when f.region is not null then 'stale' "
+        "when u.region is not null and c.snapshot_date is null then 'superseded' "
         # no run has tried it within the window: taken out of the configuration (as snapshots:freshness)
         "when l.last_attempt < $cutoff then 'retired' "
         "when s.loaded_at is null or s.loaded_at < $cutoff then 'stale' "
@@ -130,7 +134,8 @@ def region_status(con, now, fresh_hours=36.0):
         "left(l.last_error, 120) as last_error "
         "from last as l left join current_snapshots as c using (account_id, region) "
         "left join snapshots as s using (account_id, region, snapshot_date) "
-        "left join failed_newer as f using (account_id, region) order by l.account_id, l.region",
+        "left join failed_newer as f using (account_id, region) "
+        "left join superseded as u using (account_id, region) order by l.account_id, l.region",
         {"cutoff": now - dt.timedelta(hours=fresh_hours)},
     )
     return _columns(cursor), cursor.fetchall()

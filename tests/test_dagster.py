@@ -7,6 +7,7 @@ import math
 
 import dagster as dg
 
+from pipelines import status
 from pipelines.assets import lightsail_raw_pages, warehouse_tables
 from pipelines.checks import CheckThresholds
 from pipelines.freshness import snapshots_freshness
@@ -166,6 +167,24 @@ def test_a_run_where_every_region_fails_says_so(warehouse):
         assert stale == [(region, None, SNAPSHOT) for region in sorted(FLEET.regions)]
     finally:
         con.close()
+
+
+def test_failures_under_an_unknown_account_id_are_not_stale_once_a_later_run_tells_the_id(lightsail, warehouse, fleet):
+    config = EndpointConfig(fleet_size=30, regions=FLEET.regions, failing_regions=FLEET.regions)
+    with FakeLightsail(config) as endpoint:
+        assert not run_job(_at(endpoint), warehouse, SNAPSHOT)[0]  # recorded under 'unknown'
+    assert run_job(lightsail, warehouse, NEXT_DAY) == (True, None)  # the ARNs served tell the id
+    con = connect(warehouse.path, read_only=True)
+    try:
+        # no snapshot will ever come under 'unknown': those failures were not left waiting for one
+        assert con.execute("select * from report_stale_regions").fetchall() == []
+        _, rows = status.region_status(con, dt.datetime.now(dt.timezone.utc))
+    finally:
+        con.close()
+    regions = sorted(FLEET.regions)
+    assert [(r[0], r[1], r[2], r[-2]) for r in rows] == (
+        [(FLEET.account_id, r, "ok", "fresh") for r in regions] + [("unknown", r, "failed", "superseded") for r in regions]
+    )
 
 
 def _every_region_fails_after_a_good_night(warehouse, good, bad):

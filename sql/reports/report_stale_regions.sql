@@ -1,6 +1,8 @@
 -- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
 -- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
--- A `skipped` region (no Lightsail there) is not a failure and never stale.
+-- A `skipped` region (no Lightsail there) is not a failure and never stale. Nor is a failure recorded under an
+-- account id that a later successful attempt of the same configured account and region corrected ('unknown'
+-- when nothing revealed the id, or a mistyped one): no snapshot will ever come under that id.
 create or replace view report_stale_regions as
 with last_good as (
     select account_id, region, max(snapshot_date) as last_good_snapshot, arg_max(loaded_at, snapshot_date) as last_good_loaded_at
@@ -12,6 +14,11 @@ failures as (
     from extraction_runs as r
     left join last_good as g using (account_id, region)
     where r.status = 'failed' and (g.last_good_snapshot is null or r.snapshot_date > g.last_good_snapshot)
+        and not exists (
+            select 1 from extraction_runs as later
+            where later.status = 'ok' and later.account = r.account and later.region = r.region
+                and later.account_id <> r.account_id and later.started_at > r.started_at
+        )
 )
 select
     account_id, region,
