@@ -15,3 +15,4 @@ select c.account_id, c.region, c.snapshot_date, c.instances, c.vcpus, c.ram_gb,
        coalesce(s.disks, 0) as disks, coalesce(s.storage_gb, 0) as storage_gb
 from compute as c
 left join storage as s using (account_id, region)
+order by c.account_id, c.region

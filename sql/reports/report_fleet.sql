@@ -18,3 +18,4 @@ from fleet group by all
 union all
 select account_id, 'state', state_name, sum(instances), sum(vcpus), sum(ram_gb)
 from fleet group by all
+order by account_id, dimension, value

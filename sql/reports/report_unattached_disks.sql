@@ -1,4 +1,7 @@
--- Current disks that are not attached: `is_attached` false, or when it is absent `attachment_state` other than attached.
+-- Disks of current instances that are not attached: `is_attached` false, or when it is absent `attachment_state`
+-- other than attached (a disk being detached, or listed after detaching). GetInstances lists only the disks of
+-- instances: stand-alone disks that were never attached, or outlived their instance, are not extracted (that needs
+-- Lightsail's GetDisks), so an empty report does not mean there is no orphaned block storage.
 create or replace view report_unattached_disks as
 select
     d.snapshot_date, d.account_id, d.region, d.instance_arn, i.name as instance_name, d.disk_index,
