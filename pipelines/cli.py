@@ -90,7 +90,8 @@ def _parser():
     replay.set_defaults(func=cmd_replay)
 
     prune = sub.add_parser("prune", help="remove raw pages and staging of old snapshot dates (the warehouse keeps their rows)")
-    prune.add_argument("--keep-days", type=int, required=True, help="keep run folders of the last N days (by snapshot date)")
+    prune.add_argument("--keep-days", type=_keep_days, required=True,
+                       help="keep the run folders of today's and the N previous days' snapshot dates (0 to 36500)")
     prune.add_argument("--data-dir", default=data_dir, help=f"raw landing folder (default {data_dir})")
     prune.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     prune.set_defaults(func=cmd_prune)
@@ -147,6 +148,15 @@ def _at_least(low, kind=int):
             raise argparse.ArgumentTypeError(f"{text} is below {low}")
         return value
     return parse
+
+
+def _keep_days(text):
+    from pipelines.landing import check_keep_days
+
+    try:
+        return check_keep_days(text, "--keep-days")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _share(text):
@@ -317,8 +327,6 @@ def cmd_replay(args):
 def cmd_prune(args):
     from pipelines.landing import prune_runs
 
-    if args.keep_days < 0:
-        raise CliError(f"--keep-days must be 0 or more, not {args.keep_days}")
     if not (Path(args.data_dir) / "runs").is_dir():
         raise CliError(f"no run folders under {Path(args.data_dir) / 'runs'}",
                        hint="pass --data-dir: the folder `run --data-dir` wrote to (default data; the demo's is data/demo)")

@@ -78,14 +78,27 @@ def find_run(root, run_id):
     raise FileNotFoundError(f"no run {run_id} under {Path(root) / 'runs'}")
 
 
+MAX_KEEP_DAYS = 36500  # a century: beyond it, dates are out of range and "keep everything" is what was meant
+
+
+def check_keep_days(keep_days, name="keep_days"):
+    """`keep_days` as a whole number of days from 0 to MAX_KEEP_DAYS; a ValueError naming `name` otherwise."""
+    try:
+        days = int(keep_days)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number of days, not {keep_days!r}") from None
+    if not 0 <= days <= MAX_KEEP_DAYS:
+        raise ValueError(f"{name} must be from 0 to {MAX_KEEP_DAYS} days, not {keep_days}")
+    return days
+
+
 def prune_runs(root, keep_days, today, dry_run=False):
     """Remove the run folders (raw pages, staging) of snapshot dates more than `keep_days` before `today`.
 
     The warehouse keeps those snapshots; only `replay` of those runs is no longer possible. Returns
     [(folder, bytes)] of what was (or, with `dry_run`, would be) removed, oldest first.
     """
-    if keep_days < 0:
-        raise ValueError(f"keep_days must be 0 or more, not {keep_days}")
+    keep_days = check_keep_days(keep_days)
     cutoff = today - dt.timedelta(days=keep_days)
     removed = []
     for folder in sorted((Path(root) / "runs").glob("*")):

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from pipelines.accounts import Account
 from pipelines.extract import ClientSettings
+from pipelines.landing import MAX_KEEP_DAYS, check_keep_days
 from pipelines.regions import select_regions
 from pipelines.snapshot import RunPlan
 from pipelines.warehouse import connect, earlier_account_ids
@@ -81,7 +82,7 @@ class WarehouseResource(dg.ConfigurableResource):
     data_dir: str = Field(default="data", description="Folder for raw landing and staged files.")
     lock_timeout_s: float = Field(default=30.0, description="How long to wait for a DuckDB file another process holds.")
     keep_runs_days: int | None = Field(
-        default=None,
+        default=None, ge=0, le=MAX_KEEP_DAYS,
         description="After each successful load, remove raw pages and staging of snapshot dates older than this "
         "many days (the warehouse keeps their rows; only replay needs them). None keeps everything.",
     )
@@ -96,5 +97,5 @@ class WarehouseResource(dg.ConfigurableResource):
 
 def keep_runs_days_from_env():
     """`LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS` as a number of days; None (keep everything) when unset."""
-    value = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS")
-    return int(value) if value else None
+    value = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS", "").strip()
+    return check_keep_days(value, "LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS") if value else None

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from pipelines.cli import main
 from pipelines.landing import RunFolder, latest_run, prune_runs
 from pipelines.resources import WarehouseResource
@@ -55,8 +57,11 @@ def test_prune_command_lists_then_removes(tmp_path, capsys):
     assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("removed 1 snapshot dates")
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [today.isoformat()]
-    assert main(["prune", "--keep-days", "-1", "--data-dir", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.startswith("error: --keep-days must be 0 or more, not -1")
+    for days in ("-1", "99999999", "ten"):
+        with pytest.raises(SystemExit) as refused:
+            main(["prune", "--keep-days", days, "--data-dir", str(tmp_path)])
+        assert refused.value.code == 2
+        assert "argument --keep-days: --keep-days must be " in capsys.readouterr().err
     assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path / "typo")]) == 1
     assert capsys.readouterr().err.startswith(f"error: no run folders under {tmp_path / 'typo' / 'runs'}")
 
@@ -78,3 +83,13 @@ def test_the_nightly_load_prunes_old_runs_and_keeps_their_snapshots(lightsail, t
     finally:
         con.close()
     assert per_day == {old_day: FLEET.fleet_size, today: FLEET.fleet_size}
+
+
+@pytest.mark.parametrize("value", ["-3", "abc", "99999999"])
+def test_a_bad_retention_setting_stops_the_run_before_it_starts(endpoint, tmp_path, capsys, monkeypatch, value):
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS", value)
+    db = tmp_path / "w.duckdb"
+    assert main(["run", "--endpoint-url", endpoint.url, "--regions", "us-east-1", "--db", str(db),
+                 "--data-dir", str(tmp_path / "data"), "--quiet"]) == 1
+    assert capsys.readouterr().err.startswith("error: ValueError: LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS must be ")
+    assert not db.exists() and not (tmp_path / "data").exists()  # refused before any request or load
