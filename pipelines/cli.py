@@ -233,17 +233,28 @@ def cmd_run(args):
         return 130
     if not ok:
         print(f"error: {message}", file=sys.stderr)
-        status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
-        if message.startswith("WarehouseLocked"):
-            hint = "close that process and run again (the warehouse was not changed; the pages are landed)"
-        elif not Path(args.db).exists():
-            hint = f"nothing was loaded ({args.db} does not exist yet); --debug shows Dagster's log"
-        elif not loaded:
-            hint = f"the warehouse was not changed; {status}; --debug shows Dagster's log"
-        else:
-            hint = f"{status}; --debug shows Dagster's log"
-        print(f"hint: {hint}", file=sys.stderr)
+        print(f"hint: {_run_failure_hint(args, snapshot_date, message, loaded)}", file=sys.stderr)
         return 1
+
+
+def _run_failure_hint(args, snapshot_date, message, loaded):
+    """What to do next: depends on whether regions failed (recorded), the file was locked, or nothing began."""
+    from pipelines.landing import latest_run
+
+    debug = "--debug shows Dagster's log"
+    if message.startswith("WarehouseLocked"):
+        run = latest_run(args.data_dir, snapshot_date)
+        replay = (f", or load the landed pages later with `lightsail-warehouse replay {run.run_id} --db "
+                  f"{shlex.quote(args.db)} --data-dir {shlex.quote(args.data_dir)}`") if run else ""
+        return f"the warehouse was not changed; close that process and run again{replay}"
+    if message.startswith(("every region failed", "partial snapshot")):  # recorded in extraction_runs
+        status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
+        return f"{status}; {debug}" if loaded or Path(args.db).exists() else debug
+    if not Path(args.db).exists():
+        return f"nothing was loaded ({args.db} does not exist yet); {debug}"
+    if not loaded:
+        return f"the warehouse was not changed; {debug}"
+    return debug
 
 
 def cmd_demo(args):

@@ -98,6 +98,11 @@ def select_regions(configured, client_settings, account):
     if configured:
         regions = validate_regions(configured)
         skipped = without_lightsail(regions)
+        if len(skipped) == len(regions):  # a run that would read nothing and succeed: a mistake, said plainly
+            raise RegionError(
+                f"Lightsail is not available in {', '.join(regions)} (not in botocore's Lightsail endpoint list): "
+                f"nothing to read; {_suggestion(regions[0])}"
+            )
         return RegionSelection([r for r in regions if r not in skipped], skipped)
     return discover_regions(client_settings, account)
 

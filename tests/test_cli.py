@@ -311,6 +311,30 @@ def test_a_run_stopped_before_extracting_prints_no_summary_and_no_earlier_findin
     assert "hint: the warehouse was not changed;" in captured.err
 
 
+def test_a_locked_warehouse_hint_names_the_landed_run_to_replay(tmp_path):
+    import argparse
+
+    from pipelines.cli import _run_failure_hint
+    from pipelines.landing import RunFolder
+
+    args = argparse.Namespace(db=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"))
+    locked = "WarehouseLocked: could not open the warehouse ... held by PID 4242"
+    assert _run_failure_hint(args, SNAPSHOT, locked, False) == "the warehouse was not changed; close that process and run again"
+    RunFolder(args.data_dir, SNAPSHOT, "run-1").write_manifest({"run_id": "run-1", "regions": []})
+    assert _run_failure_hint(args, SNAPSHOT, locked, False) == (
+        "the warehouse was not changed; close that process and run again, or load the landed pages later with "
+        f"`lightsail-warehouse replay run-1 --db {args.db} --data-dir {args.data_dir}`"
+    )
+
+
+def test_a_configuration_error_hint_does_not_send_the_user_to_status(endpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    assert _run(endpoint, tmp_path, "--quiet") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and "no-such-profile" in err[0]
+    assert err[1] == f"hint: nothing was loaded ({tmp_path / 'w.duckdb'} does not exist yet); --debug shows Dagster's log"
+
+
 def test_the_demo_never_writes_where_the_real_warehouse_is_configured(monkeypatch):
     from pipelines.cli import _parser
 

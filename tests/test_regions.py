@@ -33,6 +33,17 @@ def test_the_cli_reports_an_availability_zone_in_one_line(tmp_path, capsys):
     assert "'eu-west-2a' is an availability zone, not a region; did you mean 'eu-west-2'?" in capsys.readouterr().err
 
 
+def test_configured_regions_none_of_which_has_lightsail_stop_the_run_instead_of_reading_nothing(tmp_path, capsys):
+    code = cli.main(["run", "--regions", "us-west-1", "--endpoint-url", "http://127.0.0.1:9", "--quiet",
+                     "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "d")])
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: RegionError: Lightsail is not available in us-west-1 (not in botocore's Lightsail endpoint list): "
+        "nothing to read; did you mean 'us-west-2'?"
+    )
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_a_misspelt_region_is_a_configuration_error_with_a_suggestion():
     with pytest.raises(RegionError, match=r"^'us-est-1' is not an AWS region botocore knows; did you mean 'us-east-1'\?$"):
         validate_regions(["eu-west-2", "us-est-1"])
