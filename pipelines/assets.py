@@ -35,10 +35,14 @@ def lightsail_raw_pages(
 ):
     snapshot_date = dt.date.fromisoformat(context.partition_key)
     reporter = progress.reporter(context.log)
-    folder, manifest = extract_run(
-        lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter,
-        earlier_account_ids=warehouse.account_ids,
-    )
+    try:
+        folder, manifest = extract_run(
+            lightsail.plan(snapshot_date), warehouse.data_dir, run_id=context.run.run_id, progress=reporter,
+            earlier_account_ids=warehouse.account_ids,
+        )
+    except BaseException:
+        reporter.close()
+        raise
     reporter.finish()
     # Failed regions do not fail this step: the load records them (even when every region failed), then fails the run.
     regions, failed = manifest["regions"], failed_pairs(manifest)

@@ -71,6 +71,8 @@ class RegionStats:
     resumes: int = 0  # pages asked for again after botocore gave up on them
     quota_exhausted: int = 0  # of which botocore stopped because its retry quota was spent
     restarts: int = 0  # listings started over because a page token was refused
+    errors: int = 0  # requests that got an error answer or none (each one botocore or a resume retried, or the end)
+    last_error: str | None = None  # the latest of those: an error code, an HTTP status or an exception's name
     started: float = field(default_factory=time.time)
 
     def restart(self):
@@ -150,14 +152,21 @@ def _paginate(client, include_health_status, token):
 
 @contextmanager
 def _counting_requests(client, stats):
-    """Count every HTTP request the client sends (retries and failures too) into `stats.attempts`, and every
-    response it gets (error answers too) into `stats.answers`."""
+    """Count every HTTP request the client sends (retries and failures too) into `stats.attempts`, every
+    response it gets (error answers too) into `stats.answers`, and the requests that failed into `stats.errors`."""
 
     def count(**_):
         stats.attempts += 1
 
-    def answered(response_dict=None, **_):
+    def answered(response_dict=None, parsed_response=None, exception=None, **_):
         stats.answers += response_dict is not None
+        if exception is not None:
+            stats.errors += 1
+            stats.last_error = type(exception).__name__
+        elif response_dict is not None and response_dict["status_code"] >= 300:
+            stats.errors += 1
+            code = ((parsed_response or {}).get("Error") or {}).get("Code")
+            stats.last_error = code or f"HTTP {response_dict['status_code']}"
 
     events = [(f"before-send.{SERVICE}.GetInstances", count), (f"response-received.{SERVICE}.GetInstances", answered)]
     for event, handler in events:

@@ -9,43 +9,71 @@ from pydantic import Field
 
 
 class Progress:
-    """The `progress` callback of `extract_run`: keeps per-region counts, emits them at most every `interval_s`.
+    """The `progress` callback of `extract_run`: follows each region's live `RegionStats`, emits a line at most
+    every `interval_s` when it changed.
 
-    Regions are read in parallel threads, so updates take a lock; `emit(text, final)` does the writing.
+    Regions are read in parallel threads, so updates take a lock; `emit(text, final)` does the writing. A ticker
+    thread (`tick`) also emits between pages, so a region stuck in retries shows its errors instead of silence.
+    Call `finish()` for the last line, or `close()` to stop without one.
     """
 
-    def __init__(self, emit, interval_s=1.0, clock=time.monotonic):
-        self.emit, self.interval_s, self.clock = emit, interval_s, clock
-        self.regions = {}
-        self._last = None
+    def __init__(self, emit, interval_s=1.0, clock=time.monotonic, tick=True):
+        self.emit, self.interval_s, self.clock, self.tick = emit, interval_s, clock, tick
+        self.regions = {}  # (account, region) -> its RegionStats, read live
+        self._last, self._last_line = None, None
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker = None
 
     def __call__(self, account, region, stats):
         with self._lock:
-            self.regions[(account, region)] = (stats.pages, stats.instances)
-            now = self.clock()
-            if self._last is not None and now - self._last < self.interval_s:
-                return
-            self._last = now
-            self.emit(self.line(), False)
+            self.regions[(account, region)] = stats
+            if self.tick and self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+                self._ticker.start()
+            self._maybe_emit()
+
+    def _tick(self):
+        while not self._stop.wait(self.interval_s):
+            with self._lock:
+                self._maybe_emit()
+
+    def _maybe_emit(self):
+        now = self.clock()
+        if self._last is not None and now - self._last < self.interval_s:
+            return
+        line = self.line()
+        if line != self._last_line:
+            self._last, self._last_line = now, line
+            self.emit(line, False)
+
+    def close(self):
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
 
     def finish(self):
+        self.close()
         with self._lock:
             if self.regions:
                 self.emit(self.line(final=True), True)
 
     def line(self, final=False):
         """While running: pages read per region, and instances staged so far (staging counts them a batch of
-        ~5,000 at a time, so that total lags the pages). The final line: pages and instances per region."""
-        pages = sum(p for p, _ in self.regions.values())
-        instances = sum(n for _, n in self.regions.values())
-        regions = f"{len(self.regions)} region{'' if len(self.regions) == 1 else 's'}"
+        ~5,000 at a time, so that total lags the pages). The final line: pages and instances per region.
+        A region whose requests failed (retried or not) says how many and the latest error."""
+        stats = sorted(self.regions.items())
+        pages = sum(s.pages for _, s in stats)
+        instances = sum(s.instances for _, s in stats)
+        regions = f"{len(stats)} region{'' if len(stats) == 1 else 's'}"
+        parts = [
+            f"{region} {s.pages}p" + (f"/{s.instances}" if final else "")
+            + (f" ({s.errors} failed requests, last {s.last_error})" if s.errors else "")
+            for (_, region), s in stats
+        ]
         if final:
-            parts = [f"{region} {p}p/{n}" for (_, region), (p, n) in sorted(self.regions.items())]
             return f"extracting: {regions}, {pages} pages, {instances} instances ({', '.join(parts)})"
-        parts = [f"{region} {p}p" for (_, region), (p, _) in sorted(self.regions.items())]
-        return (f"extracting: {regions}, {pages} pages read, {instances} instances staged "
-                f"({', '.join(parts)})")
+        return f"extracting: {regions}, {pages} pages read, {instances} instances staged ({', '.join(parts)})"
 
 
 class StderrLine:

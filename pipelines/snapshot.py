@@ -128,6 +128,8 @@ def extract_region(plan, folder, ctx, region, client_lock, progress=None, stop=N
     """Pull, land and stage one (account, region); never raises, the outcome is the returned dict."""
     stats, started = RegionStats(), time.time()
     result = {"account": ctx.account.name, "account_id": ctx.account_id, "region": region}
+    if progress:  # listed from the start: a region that never gets a page still shows its errors
+        progress(ctx.account.name, region, stats)
     try:
         if ctx.error:
             raise AccountUnavailable(ctx.error)

@@ -50,18 +50,44 @@ def test_run_shows_progress_per_region_on_stderr(endpoint, tmp_path, capsys, fle
 def test_progress_while_running_counts_pages_read_and_instances_staged():
     """Staging counts instances a batch at a time: running lines say "staged", the final line gives them all."""
     lines, now = [], [0.0]
-    progress = Progress(lambda text, final: lines.append((text, final)), interval_s=1.0, clock=lambda: now[0])
-    progress("default", "us-east-1", RegionStats(pages=3, instances=0))
-    progress("default", "eu-west-2", RegionStats(pages=1, instances=0))  # within the interval: not emitted
+    progress = Progress(lambda text, final: lines.append((text, final)), interval_s=1.0, clock=lambda: now[0], tick=False)
+    east, west = RegionStats(pages=3), RegionStats()
+    progress("default", "us-east-1", east)
+    progress("default", "eu-west-2", west)  # within the interval: not emitted
     now[0] = 1.5
-    progress("default", "us-east-1", RegionStats(pages=60, instances=5000))
-    progress("default", "us-east-1", RegionStats(pages=61, instances=6100))
+    east.pages, east.instances = 60, 5000
+    west.errors, west.last_error = 4, "ThrottlingException"
+    progress("default", "us-east-1", east)
+    now[0] = 3.0
+    progress("default", "us-east-1", east)  # nothing changed: not emitted again
+    east.pages, east.instances = 61, 6100
     progress.finish()
     assert lines == [
         ("extracting: 1 region, 3 pages read, 0 instances staged (us-east-1 3p)", False),
-        ("extracting: 2 regions, 61 pages read, 5000 instances staged (eu-west-2 1p, us-east-1 60p)", False),
-        ("extracting: 2 regions, 62 pages, 6100 instances (eu-west-2 1p/0, us-east-1 61p/6100)", True),
+        ("extracting: 2 regions, 60 pages read, 5000 instances staged "
+         "(eu-west-2 0p (4 failed requests, last ThrottlingException), us-east-1 60p)", False),
+        ("extracting: 2 regions, 61 pages, 6100 instances "
+         "(eu-west-2 0p/0 (4 failed requests, last ThrottlingException), us-east-1 61p/6100)", True),
     ]
+
+
+def test_a_region_stuck_in_retries_shows_its_errors_between_pages(tmp_path, capsys):
+    """No page arrives while botocore retries: the ticker still prints the line, with the failed requests."""
+    from pipelines.progress import ProgressResource
+    from pipelines.resources import LightsailResource, WarehouseResource
+    from pipelines.runner import run_job
+
+    config = EndpointConfig(fleet_size=30, regions=("us-east-1",), page_size=10, error_rate=1.0)
+    with FakeLightsail(config) as storm:
+        lightsail = LightsailResource(regions=["us-east-1"], endpoint_url=storm.url, account_id="123456789012",
+                                      max_attempts=3, page_retries=2, page_backoff_s=0.5)
+        warehouse = WarehouseResource(path=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"))
+        ok, error = run_job(lightsail, warehouse, SNAPSHOT, progress=ProgressResource(stderr=True, interval_s=0.2))
+    assert not ok and "ServiceException" in error
+    err = capsys.readouterr().err.splitlines()
+    retrying = [line for line in err if line.startswith("extracting: 1 region, 0 pages read, 0 instances staged (us-east-1 0p (")]
+    assert retrying and retrying[-1].endswith(" failed requests, last ServiceException))"), err
+    assert err[-1] == "extracting: 1 region, 0 pages, 0 instances (us-east-1 0p/0 (9 failed requests, last ServiceException))"
 
 
 def test_run_quiet_prints_no_progress(endpoint, tmp_path, capsys):
