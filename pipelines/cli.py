@@ -98,15 +98,16 @@ def _parser():
 
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
     _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
-    fake.add_argument("--port", type=int, default=4566)
+    fake.add_argument("--port", type=_port, default=4566, help="TCP port on 127.0.0.1 (0: any free port; default 4566)")
     fake.add_argument("--throttle-rate", type=_share, default=0.0, help="share of requests answered 'Rate exceeded'")
     fake.add_argument("--error-rate", type=_share, default=0.0, help="share of requests answered HTTP 500")
     fake.add_argument("--latency", type=_at_least(0.0, float), default=0.0, help="seconds added to every request")
-    fake.add_argument("--drop-connection-after-pages", type=int, metavar="N",
+    fake.add_argument("--drop-connection-after-pages", type=_at_least(0), metavar="N",
                       help="the Nth GetInstances of each region gets no answer (connection closed), once")
-    fake.add_argument("--expire-token-after-pages", type=int, metavar="N",
+    fake.add_argument("--expire-token-after-pages", type=_at_least(0), metavar="N",
                       help="the Nth GetInstances of each region is refused: its pageToken 'has expired', once")
-    fake.add_argument("--failing-regions", default="", help="regions that always answer AccessDeniedException")
+    fake.add_argument("--failing-regions", type=_failing_regions, default="",
+                      help="regions (or ACCOUNT/REGION) that always answer AccessDeniedException")
     fake.add_argument("--fault-seed", type=int, default=0, help="seed of the throttle/error draws")
     fake.set_defaults(func=cmd_fake_endpoint)
     return parser
@@ -159,6 +160,39 @@ def _keep_days(text):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _fleet_regions(text):
+    """Comma-separated region names where Lightsail exists: a fleet anywhere else could never be read."""
+    from pipelines.regions import RegionError, validate_regions, without_lightsail
+
+    try:
+        regions = validate_regions(_split(text))
+    except RegionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not regions:
+        raise argparse.ArgumentTypeError("give at least one region")
+    elsewhere = without_lightsail(regions)
+    if elsewhere:
+        raise argparse.ArgumentTypeError(f"Lightsail does not exist in {', '.join(elsewhere)}: a run would skip it")
+    return ",".join(regions)
+
+
+def _failing_regions(text):
+    from pipelines.regions import RegionError, validate_regions
+
+    try:
+        validate_regions([part.rpartition("/")[2] for part in _split(text)])
+    except RegionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _port(text):
+    port = _at_least(0)(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is above 65535")
+    return port
+
+
 def _share(text):
     value = _at_least(0.0, float)(text)
     if value > 1:
@@ -185,7 +219,8 @@ def _check_snapshot_date(date):
 
 def _fleet_args(parser, size, regions, page_size):
     parser.add_argument("--size", type=_at_least(0), default=size, help=f"instances in the generated fleet (default {size})")
-    parser.add_argument("--fleet-regions", default=regions, help=f"regions of the fleet (default {regions})")
+    parser.add_argument("--fleet-regions", type=_fleet_regions, default=regions,
+                        help=f"regions of the fleet, where Lightsail exists (default {regions})")
     parser.add_argument("--page-size", type=_at_least(1), default=page_size, help=f"instances per page (default {page_size})")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--account", type=_account_id, default=DEMO_ACCOUNT, help="account id of the generated fleet")

@@ -381,3 +381,19 @@ def test_out_of_range_options_are_refused_before_anything_runs(argv, capsys):
         main(argv)
     assert exit_.value.code == 2
     assert "error: argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, option, value, says", [
+    ("fake-endpoint", "--fleet-regions", "us-est-1", "did you mean 'us-east-1'?"),
+    ("fake-endpoint", "--fleet-regions", "", "give at least one region"),
+    ("demo", "--fleet-regions", "us-west-1", "Lightsail does not exist in us-west-1"),
+    ("fake-endpoint", "--failing-regions", "123456789012/foo", "'foo' is not an AWS region name"),
+    ("fake-endpoint", "--drop-connection-after-pages", "-1", "-1 is below 0"),
+    ("fake-endpoint", "--port", "99999", "99999 is above 65535"),
+])
+def test_the_local_endpoint_refuses_settings_that_cannot_work(command, option, value, says, capsys):
+    with pytest.raises(SystemExit) as refused:
+        main([command, option, value])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and says in err
