@@ -315,7 +315,10 @@ def cmd_status(args):
 def cmd_report(args):
     from pipelines.readout import report_text
 
-    print(report_text(args.db, args.name, args.format))
+    try:
+        print(report_text(args.db, args.name, args.format))
+    except LookupError as error:
+        raise CliError(str(error), hint=f"`lightsail-warehouse report --db {shlex.quote(args.db)}` lists them") from None
 
 
 def cmd_export(args):

@@ -8,7 +8,7 @@ from pipelines.assets import lightsail_raw_pages, warehouse_tables
 from pipelines.checks import CheckThresholds
 from pipelines.freshness import snapshots_freshness
 from pipelines.progress import ProgressResource
-from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env
+from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env, schedule_running_from_env
 from pipelines.schedules import freshness_schedule, nightly_schedule
 
 warehouse_job = dg.define_asset_job(
@@ -27,7 +27,7 @@ freshness_job = dg.define_asset_job(
 
 # The composition root is the one place that reads deployment settings (at definition load, not import of
 # the library code); everything else gets them as typed arguments.
-_running = os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", "1") != "0"
+_running = schedule_running_from_env()
 
 defs = dg.Definitions(
     assets=[lightsail_raw_pages, warehouse_tables],

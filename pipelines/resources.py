@@ -99,3 +99,14 @@ def keep_runs_days_from_env():
     """`LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS` as a number of days; None (keep everything) when unset."""
     value = os.environ.get("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS", "").strip()
     return check_keep_days(value, "LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS") if value else None
+
+
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def schedule_running_from_env():
+    """`LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING`: whether the schedules start running (default yes)."""
+    value = os.environ.get("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", "1").strip().lower()
+    if value not in _ON | _OFF:
+        raise ValueError(f"LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING must be 1/true/yes/on or 0/false/no/off, not {value!r}")
+    return value in _ON

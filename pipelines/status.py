@@ -158,7 +158,7 @@ def report_names(con):
 
 def read_report(con, name):
     """(columns, rows) of the view `report_<name>`; a LookupError names the reports there are."""
-    name = name.removeprefix("report_")
+    name = name.strip().lower().removeprefix("report_")  # view names are lower case; a shell may not be
     available = report_names(con)
     if name not in available:
         raise LookupError(f"no report named {name!r}; available: {', '.join(available) or 'none (run a load first)'}")

@@ -4,8 +4,10 @@ When a change is intended, run this file and paste the printed text into EXPECTE
 """
 
 import dagster as dg
+import pytest
 
 from pipelines.definitions import defs
+from pipelines.resources import schedule_running_from_env
 
 EXPECTED = """
 asset disk_add_ons group=warehouse kinds=duckdb partitioned=True deps=lightsail_raw_pages
@@ -99,3 +101,19 @@ def test_the_definitions_graph_matches_the_snapshot():
 
 def test_the_definitions_are_loadable():
     dg.Definitions.validate_loadable(defs)
+
+
+@pytest.mark.parametrize("value, running", [("0", False), ("false", False), (" Off ", False), ("no", False),
+                                            ("1", True), ("TRUE", True), ("yes", True), ("on", True), (None, True)])
+def test_the_schedule_switch_reads_the_usual_spellings(monkeypatch, value, running):
+    if value is None:
+        monkeypatch.delenv("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", raising=False)
+    else:
+        monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", value)
+    assert schedule_running_from_env() is running
+
+
+def test_a_schedule_switch_that_means_nothing_is_refused(monkeypatch):
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING", "sometimes")
+    with pytest.raises(ValueError, match="LIGHTSAIL_WAREHOUSE_SCHEDULE_RUNNING must be 1/true/yes/on or 0/false/no/off, not 'sometimes'"):
+        schedule_running_from_env()
