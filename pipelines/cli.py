@@ -109,6 +109,9 @@ def _parser():
     fake.add_argument("--failing-regions", type=_failing_regions, default="",
                       help="regions (or ACCOUNT/REGION) that always answer AccessDeniedException")
     fake.add_argument("--fault-seed", type=int, default=0, help="seed of the throttle/error draws")
+    fake.add_argument("--day", type=_at_least(0), default=0,
+                      help="serve the fleet as it is after N nights of change: deletions, additions, stops and starts, "
+                           "resizes, SSH opened, IMDSv1 allowed (default 0: as generated)")
     fake.set_defaults(func=cmd_fake_endpoint)
     return parser
 
@@ -235,7 +238,7 @@ def _endpoint_config(args, **faults):
     )
 
 
-def cmd_run(args):
+def cmd_run(args, show_summary=True):
     from pipelines.progress import ProgressResource
     from pipelines.resources import LightsailResource, WarehouseResource, keep_runs_days_from_env
     from pipelines.runner import run_job, summary
@@ -258,7 +261,7 @@ def cmd_run(args):
     # (a partial snapshot fails the run but loads the regions that succeeded).
     copy = reader_path(args.db)
     loaded = copy.exists() and copy.stat().st_mtime >= started
-    if ok or loaded:
+    if (ok or loaded) and show_summary:
         print(summary(warehouse))
     for line in findings:
         print(f"check: {line}", file=sys.stderr)
@@ -293,17 +296,51 @@ def _run_failure_hint(args, snapshot_date, message, loaded):
 
 
 def cmd_demo(args):
+    """Two nights of the generated fleet, yesterday's and today's (one night of changes apart), so the history
+    and change views have something to show; then the summary and what changed."""
+    import dataclasses
+
     from pipelines.fake_endpoint.server import FakeLightsail
 
-    with FakeLightsail(_endpoint_config(args)) as endpoint:
-        url = endpoint.url
-        print(f"local Lightsail endpoint with {args.size} generated instances: {url}")
-        os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_ENDPOINT_URL_LIGHTSAIL=url)
-        os.environ.pop("AWS_PROFILE", None)
-        args.regions, args.endpoint_url, args.profile, args.account_id = args.fleet_regions, url, None, args.account
-        args.no_health_status, args.max_workers = False, 8
-        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-        return cmd_run(args)
+    today = args.date or dt.datetime.now(dt.timezone.utc).date()
+    nights = [(today - dt.timedelta(days=1), 0), (today, 1)]
+    print(f"local Lightsail endpoint with {args.size} generated instances, served as of two nights: "
+          f"{nights[0][0]} and {today}")
+    os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
+    os.environ.pop("AWS_PROFILE", None)
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    for date, day in nights:
+        with FakeLightsail(dataclasses.replace(_endpoint_config(args), day=day)) as endpoint:
+            os.environ["AWS_ENDPOINT_URL_LIGHTSAIL"] = endpoint.url
+            night = argparse.Namespace(**vars(args))
+            night.regions, night.endpoint_url, night.profile, night.account_id = args.fleet_regions, endpoint.url, None, args.account
+            night.no_health_status, night.max_workers, night.date = False, 8, date
+            code = cmd_run(night, show_summary=date == today)
+        if code:
+            return code
+        if date != today:
+            print(f"snapshot {date} loaded; now the next night's fleet, with its changes:")
+    _print_changes(args.db, today)
+    return 0
+
+
+def _print_changes(db, date):
+    """The demo's last word: what changed overnight, and the views that show it."""
+    from pipelines.readout import open_for_reading
+
+    con = open_for_reading(db)
+    try:
+        added_removed = dict(con.execute(
+            "select change, count(*) from instance_changes where snapshot_date = ? group by all", [date]).fetchall())
+        fields = con.execute(
+            "select field, count(*) from instance_field_changes where snapshot_date = ? group by all order by 2 desc, 1",
+            [date]).fetchall()
+    finally:
+        con.close()
+    print(f"\nChanges since the previous snapshot: {added_removed.get('added', 0)} instances added, "
+          f"{added_removed.get('removed', 0)} removed; changed: "
+          + (", ".join(f"{field} {n}" for field, n in fields) or "nothing"))
+    print("  select * from instance_field_changes order by all   -- the same, row by row (see README: Changes)")
 
 
 def cmd_status(args):
@@ -395,7 +432,7 @@ def cmd_fake_endpoint(args):
         args, port=args.port, throttle_rate=args.throttle_rate, error_rate=args.error_rate, latency_s=args.latency,
         drop_connection_after_pages=args.drop_connection_after_pages,
         expire_token_after_pages=args.expire_token_after_pages,
-        failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed,
+        failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed, day=args.day,
     )
     serve(config, announce=lambda url: print(
         f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}); Ctrl-C stops it.\n"

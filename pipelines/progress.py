@@ -20,7 +20,7 @@ class Progress:
     def __init__(self, emit, interval_s=1.0, clock=time.monotonic, tick=True):
         self.emit, self.interval_s, self.clock, self.tick = emit, interval_s, clock, tick
         self.regions = {}  # (account, region) -> its RegionStats, read live
-        self._last, self._last_line = None, None
+        self._last, self._last_line = clock(), None  # the first line after `interval_s`: a quick run shows only the last
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker = None
@@ -40,7 +40,7 @@ class Progress:
 
     def _maybe_emit(self):
         now = self.clock()
-        if self._last is not None and now - self._last < self.interval_s:
+        if now - self._last < self.interval_s:
             return
         line = self.line()
         if line != self._last_line:

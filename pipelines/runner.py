@@ -111,6 +111,8 @@ def summary(warehouse):
         con.close()
     lines = ["", "Current instances by region and state:"]
     lines += [f"  {region:<16} {state or '(none)':<12} {n:>7}" for region, state, n in by_state]
+    if not by_state:
+        lines.append("  (no instances)")
     lines += ["", "Tables (all snapshots):"]
     lines += [f"  {name:<34} {n:>9} rows" for name, n in counts.items()]
     code = (f"import duckdb; duckdb.connect({str(warehouse.path)!r}, read_only=True)"

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from pipelines.cli import main
+from pipelines.cli import DEMO_REGIONS, main
+from pipelines.fake_endpoint import region_sizes
 from pipelines.extract import RegionStats
 from pipelines.progress import Progress
 from pipelines.fake_endpoint import EndpointConfig, FakeLightsail
@@ -52,13 +53,16 @@ def test_progress_while_running_counts_pages_read_and_instances_staged():
     lines, now = [], [0.0]
     progress = Progress(lambda text, final: lines.append((text, final)), interval_s=1.0, clock=lambda: now[0], tick=False)
     east, west = RegionStats(pages=3), RegionStats()
+    progress("default", "us-east-1", east)  # within the first interval: not emitted
+    now[0] = 1.0
     progress("default", "us-east-1", east)
-    progress("default", "eu-west-2", west)  # within the interval: not emitted
     now[0] = 1.5
+    progress("default", "eu-west-2", west)  # within the interval: not emitted
+    now[0] = 2.5
     east.pages, east.instances = 60, 5000
     west.errors, west.last_error = 4, "ThrottlingException"
     progress("default", "us-east-1", east)
-    now[0] = 3.0
+    now[0] = 4.0
     progress("default", "us-east-1", east)  # nothing changed: not emitted again
     east.pages, east.instances = 61, 6100
     progress.finish()
@@ -399,3 +403,24 @@ def test_the_local_endpoint_refuses_settings_that_cannot_work(command, option, v
     assert refused.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}: " in err and says in err
+
+
+def test_the_demo_loads_two_nights_and_ends_with_what_changed(tmp_path, capsys, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_LIGHTSAIL"):
+        monkeypatch.setenv(name, "restored-after-the-test")
+    db = tmp_path / "demo.duckdb"
+    assert main(["demo", "--size", "400", "--db", str(db), "--data-dir", str(tmp_path / "data"), "--date", "2026-12-02"]) == 0
+    out = capsys.readouterr().out
+    con = connect(db, read_only=True)
+    try:
+        dates = con.execute("select distinct snapshot_date::varchar from snapshots order by 1").fetchall()
+        changes = dict(con.execute("select change, count(*) from instance_changes where snapshot_date = '2026-12-02' group by all").fetchall())
+        fields = dict(con.execute("select field, count(*) from instance_field_changes where snapshot_date = '2026-12-02' group by all").fetchall())
+    finally:
+        con.close()
+    assert dates == [("2026-12-01",), ("2026-12-02",)]
+    assert changes["added"] == sum(-(-n // 50) for n in region_sizes(400, list(DEMO_REGIONS.split(",")), 7).values())
+    assert changes["removed"] > 0 and fields["state_name"] > 0 and fields["bundle_id"] > 0
+    assert out.count("Current instances by region and state:") == 1  # one summary, after the second night
+    assert f"Changes since the previous snapshot: {changes['added']} instances added, {changes['removed']} removed; changed: " in out
+    assert f"state_name {fields['state_name']}" in out

@@ -1,5 +1,6 @@
 """The fake Lightsail endpoint, exercised with real boto3 clients over HTTP."""
 
+import dataclasses
 import datetime as dt
 import threading
 import urllib.error
@@ -254,3 +255,29 @@ def test_fleet_is_deterministic_and_spread():
     instance = generate_fleet(20, ["eu-west-1"], account_id="999988887777")["eu-west-1"][0]
     assert instance["arn"].startswith("arn:aws:lightsail:eu-west-1:999988887777:Instance/")
     assert instance["location"]["availabilityZone"][:-1] == "eu-west-1"
+
+
+def test_a_night_of_change_deletes_adds_and_changes_instances_reproducibly(records):
+    from pipelines.fake_endpoint.catalog import REFERENCE_TS
+
+    region = "us-east-1"
+    before = {i["arn"]: i for i in records[region]}
+    with FakeLightsail(dataclasses.replace(CONFIG, day=1)) as night:
+        served = [to_wire(i) for p in pull(night.url, region, includeHealthStatus=True) for i in p["instances"]]
+        again = [to_wire(i) for p in pull(night.url, region, includeHealthStatus=True) for i in p["instances"]]
+    assert served == again  # the same night serves the same fleet
+    after = {i["arn"]: i for i in served}
+    gone, new = before.keys() - after.keys(), after.keys() - before.keys()
+    per_night = -(-len(before) // 50)
+    assert len(new) == per_night and all(after[arn]["createdAt"] > REFERENCE_TS for arn in new)
+    assert 0 < len(gone) < len(before) * 0.05
+    changed = Counter(key for arn in before.keys() & after.keys() for key in after[arn] if after[arn][key] != before[arn][key])
+    assert {"state", "bundleId", "hardware"} <= changed.keys()
+    assert changed.keys() <= {"state", "instanceStatus", "systemStatus", "bundleId", "hardware", "networking", "metadataOptions"}
+    for arn in before.keys() & after.keys():
+        old, cur = before[arn], after[arn]
+        if cur["bundleId"] != old["bundleId"]:  # a resize is one size up, hardware with it
+            assert cur["hardware"]["cpuCount"] >= old["hardware"]["cpuCount"]
+            assert cur["hardware"]["ramSizeInGb"] > old["hardware"]["ramSizeInGb"]
+        if cur["state"] != old["state"]:
+            assert {old["state"]["name"], cur["state"]["name"]} == {"running", "stopped"}

@@ -79,3 +79,5 @@ INSTANCE_TAG_SETS = (
 DISK_TAG_SETS = ([], [{"key": "purpose", "value": "data"}], [{"key": "backup"}])
 DATA_DISK_SIZES = (8, 32, 64, 128, 256, 512)
 AUTO_MOUNT = ("Mounted", "Mounted", "Mounted", "Pending", "NotMounted", "Failed")
+
+SSH_TO_WORLD = _SSH  # the rule a night of change may add: SSH open to 0.0.0.0/0 and ::/0

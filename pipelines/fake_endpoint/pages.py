@@ -6,6 +6,7 @@ import threading
 import orjson
 
 from pipelines.fake_endpoint.fleet import CHUNK, generate_chunk
+from pipelines.fake_endpoint.nights import as_of, grown_size
 
 _EMPTY_PAGE = orjson.dumps({"instances": []})
 
@@ -35,7 +36,10 @@ def decode_token(token: str, region: str) -> int:
 class PageStore:
     """Serves page `index` of a region; keeps serialised pages until `cache_bytes` is used up."""
 
-    def __init__(self, sizes: dict[str, int], page_size: int, seed: int, account_id: str, cache_bytes: int):
+    def __init__(self, sizes: dict[str, int], page_size: int, seed: int, account_id: str, cache_bytes: int, day: int = 0):
+        # `day` nights of change (pipelines.fake_endpoint.nights): more indices, some deleted, some changed.
+        self.base_sizes, self.day = sizes, day
+        sizes = {region: grown_size(count, day) for region, count in sizes.items()}
         self.sizes, self.page_size, self.seed, self.account_id = sizes, page_size, seed, account_id
         self.cache_bytes, self.cached_bytes = cache_bytes, 0
         self._pages: dict[tuple[str, int, bool], bytes] = {}
@@ -90,4 +94,8 @@ class PageStore:
                 memo = self._chunks[(region, include_health)] = (chunk, records)
             base = chunk * CHUNK
             out.extend(memo[1][max(start, base) - base: stop - base])
+        if self.day:
+            changed = (as_of(inst, region=region, index=start + i, base_count=self.base_sizes[region], seed=self.seed,
+                             day=self.day) for i, inst in enumerate(out))
+            out = [inst for inst in changed if inst is not None]
         return out

@@ -40,6 +40,7 @@ class EndpointConfig:
     failing_regions: tuple[str, ...] = ()  # always 400 AccessDeniedException
     fault_seed: int = 0
     cache_mb: int = 1024  # serialised pages kept; beyond it pages are rebuilt per request
+    day: int = 0  # nights of change applied to the fleet (pipelines.fake_endpoint.nights): 0 serves it as generated
     # More accounts, reached through STS AssumeRole into arn:aws:iam::<id>:role/<any name>; the n-th (0-based)
     # serves a fleet of the same size and regions generated with seed + 1 + n.
     other_accounts: tuple[str, ...] = ()
@@ -71,7 +72,7 @@ class FakeLightsail:
         self.config = config
         seeds = {config.account_id: config.seed} | {a: config.seed + 1 + n for n, a in enumerate(config.other_accounts)}
         self.account_sizes = {a: _sizes(config, s) for a, s in seeds.items()}
-        self.stores = {a: PageStore(self.account_sizes[a], config.page_size, s, a, config.cache_mb << 20)
+        self.stores = {a: PageStore(self.account_sizes[a], config.page_size, s, a, config.cache_mb << 20, config.day)
                        for a, s in seeds.items()}
         self.sizes, self.pages = self.account_sizes[config.account_id], self.stores[config.account_id]
         self.sts = Sts(config.account_id, frozenset(config.other_accounts), config.sts_credential_ttl_s,

@@ -1,0 +1,93 @@
+"""Nights of change: the generated fleet as it is `day` nights after the one `generate_chunk` builds.
+
+Each night every instance draws once from its own seeded stream: about 2% are deleted, 4% stopped or started,
+1.5% resized one bundle up, 1.5% get SSH opened to the world, 1% allow IMDSv1 again; and each region gains 2%
+of its size in new instances, created that night. The same (seed, region, index, night) always gives the same
+change, so any day can be served again. The demo loads two nights, so the change views have something to show.
+"""
+
+import random
+
+from pipelines.fake_endpoint import catalog as cat
+
+DAY_S = 86_400
+_DELETE, _FLIP, _RESIZE, _OPEN_SSH, _IMDSV1 = 0.02, 0.06, 0.075, 0.09, 0.10  # cumulative shares per night
+_SIZES = list(cat.BUNDLE_SIZES)
+
+
+def added_per_night(base_count: int) -> int:
+    """New instances a region of `base_count` gains each night (2%, at least one)."""
+    return -(-base_count // 50) if base_count else 0
+
+
+def grown_size(base_count: int, day: int) -> int:
+    """Instance indices the region serves on `day` (deleted ones included: they are skipped when served)."""
+    return base_count + day * added_per_night(base_count)
+
+
+def as_of(inst: dict, *, region: str, index: int, base_count: int, seed: int, day: int) -> dict | None:
+    """The instance after `day` nights, or None once deleted. `inst` is read-only: changes copy what they touch."""
+    born = 0 if index < base_count else 1 + (index - base_count) // added_per_night(base_count)
+    if born:
+        inst = _created(inst, cat.REFERENCE_TS + (born - 1) * DAY_S + 3_600 + index % 3_600)
+    for night in range(born + 1, day + 1):
+        u = random.Random(f"{seed}:{region}:{index}:night{night}").random()
+        if u < _DELETE:
+            return None
+        if u < _FLIP:
+            inst = _start_or_stop(inst)
+        elif u < _RESIZE:
+            inst = _resize(inst)
+        elif u < _OPEN_SSH:
+            inst = _open_ssh(inst)
+        elif u < _IMDSV1:
+            inst = _allow_imdsv1(inst)
+    return inst
+
+
+def _created(inst, at):
+    hardware = inst["hardware"]
+    disks = [{**disk, "createdAt": at} if disk.get("isSystemDisk") else disk for disk in hardware["disks"]]
+    return {**inst, "createdAt": at, "hardware": {**hardware, "disks": disks}}
+
+
+_NOT_APPLICABLE = {"status": "not-applicable", "details": []}
+_OK = {"status": "ok", "details": [{"name": "reachability", "status": "passed"}]}
+
+
+def _start_or_stop(inst):
+    name = inst["state"]["name"]
+    if name not in ("running", "stopped"):
+        return inst
+    stopping = name == "running"
+    inst = {**inst, "state": {"code": 80, "name": "stopped"} if stopping else {"code": 16, "name": "running"}}
+    if "instanceStatus" in inst:  # health follows the state, as the generator's does
+        status = _NOT_APPLICABLE if stopping else _OK
+        inst["instanceStatus"], inst["systemStatus"] = status, status
+    return inst
+
+
+def _resize(inst):
+    size, _, rest = inst["bundleId"].partition("_")
+    if size not in _SIZES or size == _SIZES[-1]:
+        return inst
+    bigger = _SIZES[_SIZES.index(size) + 1]
+    cpu, ram, _, transfer, _ = cat.BUNDLE_SIZES[bigger]
+    networking = {**inst["networking"], "monthlyTransfer": {"gbPerMonthAllocated": transfer}}
+    hardware = {**inst["hardware"], "cpuCount": cpu, "ramSizeInGb": ram}
+    return {**inst, "bundleId": f"{bigger}_{rest}", "hardware": hardware, "networking": networking}
+
+
+def _open_ssh(inst):
+    ports = inst["networking"]["ports"]
+    if any(p["protocol"] in ("tcp", "all") and p["fromPort"] <= 22 <= p["toPort"] and "0.0.0.0/0" in p["cidrs"]
+           for p in ports):
+        return inst
+    return {**inst, "networking": {**inst["networking"], "ports": [*ports, cat.SSH_TO_WORLD]}}
+
+
+def _allow_imdsv1(inst):
+    options = inst.get("metadataOptions")
+    if not options or options["httpTokens"] != "required":
+        return inst
+    return {**inst, "metadataOptions": {**options, "httpTokens": "optional"}}
