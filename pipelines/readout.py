@@ -40,7 +40,8 @@ def status_text(path, runs=5, fmt="table", now=None):
     if fmt == "json":
         as_dicts = lambda columns, rows: [dict(zip(columns, row)) for row in rows]  # noqa: E731
         return json.dumps({"runs": as_dicts(*recent), "regions": as_dicts(*regions)}, default=str, indent=2)
-    return "\n".join(["Last runs:", render(*recent), "", "Regions (what the current_* views show):", render(*regions)])
+    runs_part = ["Last runs:", render(*recent), ""] if runs else []  # --runs 0: the regions only
+    return "\n".join([*runs_part, "Regions (what the current_* views show):", render(*regions)])
 
 
 def report_text(path, name=None, fmt="table"):

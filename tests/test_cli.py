@@ -107,6 +107,8 @@ def test_status_lists_the_last_run_and_every_region(db, capsys, fleet):
     for region, records in fleet.items():
         [line] = [line for line in out.splitlines() if f"  {region}  " in line]
         assert " ok " in line and f" {SNAPSHOT} " in line and f" {len(records)} " in line and " fresh" in line
+    assert main(["status", "--db", db, "--runs", "0"]) == 0  # the regions only
+    assert capsys.readouterr().out.startswith("Regions (what the current_* views show):\n")
 
     assert main(["status", "--db", db, "--format", "json"]) == 0
     status = json.loads(capsys.readouterr().out)

@@ -207,7 +207,7 @@ def test_a_reader_on_the_published_copy_never_blocks_a_load(tmp_path):
 
 
 def test_the_instance_config_serialises_warehouse_writers(tmp_path):
-    (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    (tmp_path / "dagster.yaml").write_text((REPO / "deploy" / "dagster.yaml").read_text())
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     pools = instance.get_concurrency_config().pool_config
     assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")

@@ -32,7 +32,7 @@ def instance_home(path):
     """A DAGSTER_HOME holding the repository's dagster.yaml (if any), telemetry off."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    source = REPO / "dagster.yaml"
+    source = REPO / "deploy" / "dagster.yaml"
     text = source.read_text() if source.exists() else ""
     if "telemetry:" not in text:
         text += "\ntelemetry:\n  enabled: false\n"
