@@ -108,7 +108,7 @@ def settle_account_ids(results, earlier_account_ids=None):
     for r in results:
         r["account_id"] = r["account_id"] or found.get(r["account"]) or UNKNOWN_ACCOUNT
     return [
-        f"account {name!r}: no account id (no STS, no instance ARN served, none in earlier snapshots); its regions "
+        f"account {name!r}: no account id (none given, none from STS, no instance ARN served, none in earlier snapshots); its regions "
         f"are recorded under {UNKNOWN_ACCOUNT!r}: give it with --account-id or lightsail.account_id "
         "(lightsail.accounts[].account_id)"
         for name in sorted(missing - set(found))

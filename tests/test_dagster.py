@@ -155,7 +155,7 @@ def test_a_run_where_every_region_fails_says_so(warehouse):
     assert "\n" not in error
     manifest = latest_run(warehouse.data_dir, SNAPSHOT).read_manifest()
     assert manifest["warnings"] == [
-        "account 'default': no account id (no STS, no instance ARN served, none in earlier snapshots); its regions are "
+        "account 'default': no account id (none given, none from STS, no instance ARN served, none in earlier snapshots); its regions are "
         "recorded under 'unknown': give it with --account-id or lightsail.account_id (lightsail.accounts[].account_id)"
     ]
     con = connect(warehouse.path, read_only=True)
