@@ -172,8 +172,15 @@ def test_a_run_where_every_region_fails_says_so(warehouse):
 def test_failures_under_an_unknown_account_id_are_not_stale_once_a_later_run_tells_the_id(lightsail, warehouse, fleet):
     config = EndpointConfig(fleet_size=30, regions=FLEET.regions, failing_regions=FLEET.regions)
     with FakeLightsail(config) as endpoint:
-        assert not run_job(_at(endpoint), warehouse, SNAPSHOT)[0]  # recorded under 'unknown'
-    assert run_job(lightsail, warehouse, NEXT_DAY) == (True, None)  # the ARNs served tell the id
+        assert not run_job(_at(endpoint), warehouse, NEXT_DAY)[0]  # recorded under 'unknown'
+    assert run_job(lightsail, warehouse, SNAPSHOT) == (True, None)  # the ARNs served tell the id, for an earlier day
+    con = connect(warehouse.path, read_only=True)
+    try:  # that good run does not cover the failed day: still stale
+        stale = con.execute("select account_id, region, latest_failed_snapshot from report_stale_regions order by all").fetchall()
+    finally:
+        con.close()
+    assert stale == [("unknown", r, NEXT_DAY) for r in sorted(FLEET.regions)]
+    assert run_job(lightsail, warehouse, NEXT_DAY) == (True, None)
     con = connect(warehouse.path, read_only=True)
     try:
         # no snapshot will ever come under 'unknown': those failures were not left waiting for one

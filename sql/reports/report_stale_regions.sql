@@ -1,8 +1,9 @@
 -- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
 -- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
 -- A `skipped` region (no Lightsail there) is not a failure and never stale. Nor is a failure recorded under an
--- account id that a later successful attempt of the same configured account and region corrected ('unknown'
--- when nothing revealed the id, or a mistyped one): no snapshot will ever come under that id.
+-- account id ('unknown' when nothing revealed it, or a mistyped one) that a later successful attempt of the same
+-- configured account and region corrected, for the same or a later snapshot date: no snapshot will ever come
+-- under that id, and the good one covers the failed date.
 create or replace view report_stale_regions as
 with last_good as (
     select account_id, region, max(snapshot_date) as last_good_snapshot, arg_max(loaded_at, snapshot_date) as last_good_loaded_at
@@ -18,6 +19,7 @@ failures as (
             select 1 from extraction_runs as later
             where later.status = 'ok' and later.account = r.account and later.region = r.region
                 and later.account_id <> r.account_id and later.started_at > r.started_at
+                and later.snapshot_date >= r.snapshot_date
         )
 )
 select
