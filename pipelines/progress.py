@@ -1,5 +1,6 @@
 """Progress of a long extraction, per region (pages, instances): to the run's log or one line on stderr."""
 
+import shutil
 import sys
 import threading
 import time
@@ -65,15 +66,20 @@ class Progress:
         stats = sorted(self.regions.items())
         pages = sum(s.pages for _, s in stats)
         instances = sum(s.instances for _, s in stats)
-        regions = f"{len(stats)} region{'' if len(stats) == 1 else 's'}"
         parts = [
             f"{region} {s.pages}p" + (f"/{s.instances}" if final else "")
-            + (f" ({s.errors} failed requests, last {s.last_error})" if s.errors else "")
+            + (f" ({plural(s.errors, 'failed request')}, last {s.last_error})" if s.errors else "")
             for (_, region), s in stats
         ]
         if final:
-            return f"extracting: {regions}, {pages} pages, {instances} instances ({', '.join(parts)})"
-        return f"extracting: {regions}, {pages} pages read, {instances} instances staged ({', '.join(parts)})"
+            totals = f"{plural(pages, 'page')}, {plural(instances, 'instance')}"
+        else:
+            totals = f"{plural(pages, 'page')} read, {plural(instances, 'instance')} staged"
+        return f"extracting: {plural(len(stats), 'region')}, {totals} ({', '.join(parts)})"
+
+
+def plural(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class StderrLine:
@@ -85,6 +91,9 @@ class StderrLine:
 
     def __call__(self, text, final):
         if self.tty:
+            if not final:  # a rewritten line must fit the terminal: a wrapped one leaves its upper rows behind
+                width = shutil.get_terminal_size().columns - 1
+                text = text if len(text) <= width else text[: max(0, width - 1)] + "…"
             self.stream.write("\r\033[K" + text + ("\n" if final else ""))
         else:
             self.stream.write(text + "\n")

@@ -67,10 +67,14 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
     folder = RunFolder(root, plan.snapshot_date, run_id or new_run_id())
     contexts = [prepare_account(account, plan.client) for account in plan.accounts]  # sessions: one thread
     client_lock, stop = threading.Lock(), threading.Event()
-    targets = [(ctx, region) for ctx in contexts for region in plan.regions]
+    targets = [(ctx, region, RegionStats()) for ctx in contexts for region in plan.regions]
+    if progress:  # every region listed from the start, those waiting for a worker too
+        for ctx, region, stats in targets:
+            progress(ctx.account.name, region, stats)
     pool = ThreadPoolExecutor(max_workers=max(1, min(plan.max_workers, len(targets))))
     try:
-        futures = [pool.submit(extract_region, plan, folder, ctx, region, client_lock, progress, stop) for ctx, region in targets]
+        futures = [pool.submit(extract_region, plan, folder, ctx, region, client_lock, progress, stop, stats)
+                   for ctx, region, stats in targets]
         results = [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C, a Dagster run terminated): the region threads stop after the page in hand,
@@ -124,12 +128,10 @@ def prepare_account(account, client_settings):
         return AccountContext(account, account_id=account.known_account_id(), error=_describe(error))
 
 
-def extract_region(plan, folder, ctx, region, client_lock, progress=None, stop=None):
+def extract_region(plan, folder, ctx, region, client_lock, progress=None, stop=None, stats=None):
     """Pull, land and stage one (account, region); never raises, the outcome is the returned dict."""
-    stats, started = RegionStats(), time.time()
+    stats, started = stats or RegionStats(), time.time()
     result = {"account": ctx.account.name, "account_id": ctx.account_id, "region": region}
-    if progress:  # listed from the start: a region that never gets a page still shows its errors
-        progress(ctx.account.name, region, stats)
     try:
         if ctx.error:
             raise AccountUnavailable(ctx.error)

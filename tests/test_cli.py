@@ -426,3 +426,23 @@ def test_the_demo_loads_two_nights_and_ends_with_what_changed(tmp_path, capsys, 
     assert out.count("Current instances by region and state:") == 1  # one summary, after the second night
     assert f"Changes since the previous snapshot: {changes['added']} instances added, {changes['removed']} removed; changed: " in out
     assert f"state_name {fields['state_name']}" in out
+
+
+def test_on_a_terminal_the_rewritten_progress_line_fits_its_width(monkeypatch):
+    import os as _os
+
+    from pipelines.progress import StderrLine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: _os.terminal_size((40, 20)))
+    out = Terminal()
+    line = StderrLine(out)
+    long = "extracting: 19 regions, " + ", ".join(f"region-{i} 1p" for i in range(19))
+    line(long, False)
+    line(long, True)  # the last line is printed whole, once
+    rewritten, last = out.getvalue().split("\r\x1b[K")[1:]
+    assert len(rewritten) == 39 and rewritten.endswith("…") and long.startswith(rewritten[:-1])
+    assert last == long + "\n"
