@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.render import plural
+
 DEMO_REGIONS = "us-east-1,eu-west-2,ap-southeast-2"
 DEMO_ACCOUNT = "123456789012"
 
@@ -109,7 +111,7 @@ def _parser():
     fake.add_argument("--failing-regions", type=_failing_regions, default="",
                       help="regions (or ACCOUNT/REGION) that always answer AccessDeniedException")
     fake.add_argument("--fault-seed", type=int, default=0, help="seed of the throttle/error draws")
-    fake.add_argument("--day", type=_at_least(0), default=0,
+    fake.add_argument("--day", type=_day, default=0,
                       help="serve the fleet as it is after N nights of change: deletions, additions, stops and starts, "
                            "resizes, SSH opened, IMDSv1 allowed (default 0: as generated)")
     fake.set_defaults(func=cmd_fake_endpoint)
@@ -189,6 +191,13 @@ def _failing_regions(text):
     return text
 
 
+def _day(text):
+    day = _at_least(0)(text)
+    if day > 3650:
+        raise argparse.ArgumentTypeError(f"{text} is above 3650 (ten years of nights)")
+    return day
+
+
 def _port(text):
     port = _at_least(0)(text)
     if port > 65535:
@@ -209,15 +218,14 @@ def _account_id(text):
     return text
 
 
-def _check_snapshot_date(date):
+def _check_snapshot_date(date, hint="--date names the day a snapshot stands for: today (the default) or a past day"):
     """Dates the job's daily partitions hold: from their start to tomorrow (UTC) for schedules ahead of UTC."""
     from pipelines.assets import PARTITIONS
 
     first = PARTITIONS.start.date()
     last = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
     if not first <= date <= last:
-        raise CliError(f"snapshot date {date} is outside {first} .. {last}",
-                       hint="--date names the day a snapshot stands for: today (the default) or a past day")
+        raise CliError(f"snapshot date {date} is outside {first} .. {last}", hint=hint)
 
 
 def _fleet_args(parser, size, regions, page_size):
@@ -303,14 +311,20 @@ def cmd_demo(args):
     from pipelines.fake_endpoint.server import FakeLightsail
 
     today = args.date or dt.datetime.now(dt.timezone.utc).date()
-    nights = [(today - dt.timedelta(days=1), 0), (today, 1)]
-    print(f"local Lightsail endpoint with {args.size} generated instances, served as of two nights: "
-          f"{nights[0][0]} and {today}")
+    _check_snapshot_date(today)
+    yesterday = today - dt.timedelta(days=1)
+    _check_snapshot_date(yesterday, hint="the demo loads the day before --date too: give a later date")
+    # Nights count from the demo warehouse's first snapshot: a demo run again tomorrow serves today's fleet
+    # exactly as today's run did, and history is not rewritten.
+    day_zero = min(yesterday, _first_snapshot_date(args.db) or yesterday)
+    nights = [(date, (date - day_zero).days) for date in (yesterday, today)]
+    print(f"local Lightsail endpoint with a generated fleet of {args.size} instances on {day_zero}, served as it is "
+          f"on {yesterday} and {today} (nights of change since: {nights[0][1]} and {nights[1][1]})")
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
     os.environ.pop("AWS_PROFILE", None)
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     for date, day in nights:
-        with FakeLightsail(dataclasses.replace(_endpoint_config(args), day=day)) as endpoint:
+        with FakeLightsail(dataclasses.replace(_endpoint_config(args), day=day, day_zero=day_zero)) as endpoint:
             os.environ["AWS_ENDPOINT_URL_LIGHTSAIL"] = endpoint.url
             night = argparse.Namespace(**vars(args))
             night.regions, night.endpoint_url, night.profile, night.account_id = args.fleet_regions, endpoint.url, None, args.account
@@ -322,6 +336,22 @@ def cmd_demo(args):
             print(f"snapshot {date} loaded; now the next night's fleet, with its changes:")
     _print_changes(args.db, today)
     return 0
+
+
+def _first_snapshot_date(db):
+    """The earliest snapshot in a warehouse (None without one): where the demo's nights of change count from."""
+    from pipelines.readout import open_for_reading
+    from pipelines.status import has_table
+
+    if not Path(db).exists():
+        return None
+    con = open_for_reading(db)
+    try:
+        if not has_table(con, "snapshots"):
+            return None
+        return con.execute("select min(snapshot_date) from snapshots").fetchone()[0]
+    finally:
+        con.close()
 
 
 def _print_changes(db, date):
@@ -337,7 +367,7 @@ def _print_changes(db, date):
             [date]).fetchall()
     finally:
         con.close()
-    print(f"\nChanges since the previous snapshot: {added_removed.get('added', 0)} instances added, "
+    print(f"\nChanges since the previous snapshot: {plural(added_removed.get('added', 0), 'instance')} added, "
           f"{added_removed.get('removed', 0)} removed; changed: "
           + (", ".join(f"{field} {n}" for field, n in fields) or "nothing"))
     print("  select * from instance_field_changes order by all   -- the same, row by row (see README: Changes)")
@@ -434,8 +464,9 @@ def cmd_fake_endpoint(args):
         expire_token_after_pages=args.expire_token_after_pages,
         failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed, day=args.day,
     )
+    changed = f", after {plural(args.day, 'night')} of change" if args.day else ""
     serve(config, announce=lambda url: print(
-        f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}); Ctrl-C stops it.\n"
+        f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}{changed}); Ctrl-C stops it.\n"
         f"  export AWS_ENDPOINT_URL_LIGHTSAIL={url} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo",
         flush=True,
     ))

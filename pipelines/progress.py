@@ -8,6 +8,8 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from pipelines.render import plural
+
 
 class Progress:
     """The `progress` callback of `extract_run`: follows each region's live `RegionStats`, emits a line at most
@@ -76,10 +78,6 @@ class Progress:
         else:
             totals = f"{plural(pages, 'page')} read, {plural(instances, 'instance')} staged"
         return f"extracting: {plural(len(stats), 'region')}, {totals} ({', '.join(parts)})"
-
-
-def plural(count, word):
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class StderrLine:

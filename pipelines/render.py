@@ -61,3 +61,8 @@ def _plain(value):
     if isinstance(value, decimal.Decimal):
         return float(value)
     return str(value)
+
+
+def plural(count, word):
+    """'1 page', '2 pages'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -427,6 +427,24 @@ def test_the_demo_loads_two_nights_and_ends_with_what_changed(tmp_path, capsys, 
     assert f"Changes since the previous snapshot: {changes['added']} instances added, {changes['removed']} removed; changed: " in out
     assert f"state_name {fields['state_name']}" in out
 
+    def history():
+        con = connect(db, read_only=True)
+        try:
+            return con.execute("select snapshot_date::varchar, count(*), count(distinct arn), "
+                               "max(created_at) < max(snapshot_date)::timestamptz from instances group by 1 order by 1").fetchall(), \
+                con.execute("select snapshot_date::varchar, change, count(*) from instance_changes group by all order by all").fetchall()
+        finally:
+            con.close()
+
+    before = history()
+    # the next day: nights count from the warehouse's first snapshot, so 12-02 is served as it was, not rewritten
+    assert main(["demo", "--size", "400", "--db", str(db), "--data-dir", str(tmp_path / "data"), "--date", "2026-12-03"]) == 0
+    after = history()
+    assert after[0][:2] == before[0] and [c for c in after[1] if c[0] == "2026-12-02"] == before[1]
+    assert [d for d, *_ in after[0]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
+    assert all(created_before for *_, created_before in after[0])  # no instance created after its snapshot date
+    assert {c for d, c, _ in after[1] if d == "2026-12-03"} == {"added", "removed"}
+
 
 def test_on_a_terminal_the_rewritten_progress_line_fits_its_width(monkeypatch):
     import os as _os

@@ -276,8 +276,13 @@ def test_a_night_of_change_deletes_adds_and_changes_instances_reproducibly(recor
     assert changed.keys() <= {"state", "instanceStatus", "systemStatus", "bundleId", "hardware", "networking", "metadataOptions"}
     for arn in before.keys() & after.keys():
         old, cur = before[arn], after[arn]
-        if cur["bundleId"] != old["bundleId"]:  # a resize is one size up, hardware with it
+        if cur["bundleId"] != old["bundleId"]:  # a resize is one size up, hardware and system disk with it
             assert cur["hardware"]["cpuCount"] >= old["hardware"]["cpuCount"]
             assert cur["hardware"]["ramSizeInGb"] > old["hardware"]["ramSizeInGb"]
-        if cur["state"] != old["state"]:
-            assert {old["state"]["name"], cur["state"]["name"]} == {"running", "stopped"}
+            system = [d["sizeInGb"] for h in (old, cur) for d in h["hardware"]["disks"] if d["isSystemDisk"]]
+            assert system[1] > system[0]
+        if cur["state"] != old["state"]:  # stopped or started, after what was pending or stopping got there
+            assert cur["state"]["name"] in ("running", "stopped")
+            if old["state"]["name"] in ("running", "stopped"):
+                assert cur["state"]["name"] != old["state"]["name"]
+    assert not any(i["state"]["name"] in ("pending", "stopping") for i in served if i["arn"] in before)

@@ -1,6 +1,7 @@
 """Nights of change: the generated fleet as it is `day` nights after the one `generate_chunk` builds.
 
-Each night every instance draws once from its own seeded stream: about 2% are deleted, 4% stopped or started,
+Each night every instance draws once from its own seeded stream: about 2% are deleted, 4% stopped or started
+(and those pending or stopping a night ago are running or stopped),
 1.5% resized one bundle up, 1.5% get SSH opened to the world, 1% allow IMDSv1 again; and each region gains 2%
 of its size in new instances, created that night. The same (seed, region, index, night) always gives the same
 change, so any day can be served again. The demo loads two nights, so the change views have something to show.
@@ -25,15 +26,20 @@ def grown_size(base_count: int, day: int) -> int:
     return base_count + day * added_per_night(base_count)
 
 
-def as_of(inst: dict, *, region: str, index: int, base_count: int, seed: int, day: int) -> dict | None:
-    """The instance after `day` nights, or None once deleted. `inst` is read-only: changes copy what they touch."""
+def as_of(inst: dict, *, region: str, index: int, base_count: int, seed: int, day: int,
+          day_zero_ts: float = cat.REFERENCE_TS) -> dict | None:
+    """The instance after `day` nights, or None once deleted. `inst` is read-only: changes copy what they touch.
+
+    `day_zero_ts` is the start of day 0: an instance added on night n is created during the day before day n.
+    """
     born = 0 if index < base_count else 1 + (index - base_count) // added_per_night(base_count)
     if born:
-        inst = _created(inst, cat.REFERENCE_TS + (born - 1) * DAY_S + 3_600 + index % 3_600)
+        inst = _created(inst, day_zero_ts + (born - 1) * DAY_S + 3_600 + index % 72_000)
     for night in range(born + 1, day + 1):
         u = random.Random(f"{seed}:{region}:{index}:night{night}").random()
         if u < _DELETE:
             return None
+        inst = _settle(inst)  # what was pending or stopping a night ago has got there
         if u < _FLIP:
             inst = _start_or_stop(inst)
         elif u < _RESIZE:
@@ -51,6 +57,15 @@ def _created(inst, at):
     return {**inst, "createdAt": at, "hardware": {**hardware, "disks": disks}}
 
 
+def _settle(inst):
+    name = inst["state"]["name"]
+    if name == "pending":
+        return _with_state(inst, running=True)
+    if name == "stopping":
+        return _with_state(inst, running=False)
+    return inst
+
+
 _NOT_APPLICABLE = {"status": "not-applicable", "details": []}
 _OK = {"status": "ok", "details": [{"name": "reachability", "status": "passed"}]}
 
@@ -59,10 +74,13 @@ def _start_or_stop(inst):
     name = inst["state"]["name"]
     if name not in ("running", "stopped"):
         return inst
-    stopping = name == "running"
-    inst = {**inst, "state": {"code": 80, "name": "stopped"} if stopping else {"code": 16, "name": "running"}}
+    return _with_state(inst, running=name == "stopped")
+
+
+def _with_state(inst, running):
+    inst = {**inst, "state": {"code": 16, "name": "running"} if running else {"code": 80, "name": "stopped"}}
     if "instanceStatus" in inst:  # health follows the state, as the generator's does
-        status = _NOT_APPLICABLE if stopping else _OK
+        status = _OK if running else _NOT_APPLICABLE
         inst["instanceStatus"], inst["systemStatus"] = status, status
     return inst
 
@@ -72,9 +90,12 @@ def _resize(inst):
     if size not in _SIZES or size == _SIZES[-1]:
         return inst
     bigger = _SIZES[_SIZES.index(size) + 1]
-    cpu, ram, _, transfer, _ = cat.BUNDLE_SIZES[bigger]
+    cpu, ram, disk_gb, transfer, _ = cat.BUNDLE_SIZES[bigger]
     networking = {**inst["networking"], "monthlyTransfer": {"gbPerMonthAllocated": transfer}}
-    hardware = {**inst["hardware"], "cpuCount": cpu, "ramSizeInGb": ram}
+    # the system disk comes with the bundle (as the generator sizes it)
+    disks = [{**d, "sizeInGb": disk_gb, "iops": max(100, 3 * disk_gb)} if d.get("isSystemDisk") else d
+             for d in inst["hardware"]["disks"]]
+    hardware = {**inst["hardware"], "cpuCount": cpu, "ramSizeInGb": ram, "disks": disks}
     return {**inst, "bundleId": f"{bigger}_{rest}", "hardware": hardware, "networking": networking}
 
 

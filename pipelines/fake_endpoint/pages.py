@@ -6,6 +6,7 @@ import threading
 import orjson
 
 from pipelines.fake_endpoint.fleet import CHUNK, generate_chunk
+from pipelines.fake_endpoint.catalog import REFERENCE_TS
 from pipelines.fake_endpoint.nights import as_of, grown_size
 
 _EMPTY_PAGE = orjson.dumps({"instances": []})
@@ -36,9 +37,10 @@ def decode_token(token: str, region: str) -> int:
 class PageStore:
     """Serves page `index` of a region; keeps serialised pages until `cache_bytes` is used up."""
 
-    def __init__(self, sizes: dict[str, int], page_size: int, seed: int, account_id: str, cache_bytes: int, day: int = 0):
+    def __init__(self, sizes: dict[str, int], page_size: int, seed: int, account_id: str, cache_bytes: int, day: int = 0,
+                 day_zero_ts: float = REFERENCE_TS):
         # `day` nights of change (pipelines.fake_endpoint.nights): more indices, some deleted, some changed.
-        self.base_sizes, self.day = sizes, day
+        self.base_sizes, self.day, self.day_zero_ts = sizes, day, day_zero_ts
         sizes = {region: grown_size(count, day) for region, count in sizes.items()}
         self.sizes, self.page_size, self.seed, self.account_id = sizes, page_size, seed, account_id
         self.cache_bytes, self.cached_bytes = cache_bytes, 0
@@ -96,6 +98,6 @@ class PageStore:
             out.extend(memo[1][max(start, base) - base: stop - base])
         if self.day:
             changed = (as_of(inst, region=region, index=start + i, base_count=self.base_sizes[region], seed=self.seed,
-                             day=self.day) for i, inst in enumerate(out))
+                             day=self.day, day_zero_ts=self.day_zero_ts) for i, inst in enumerate(out))
             out = [inst for inst in changed if inst is not None]
         return out

@@ -1,5 +1,6 @@
 """A local HTTP endpoint speaking Lightsail's JSON protocol over a generated fleet, with fault injection."""
 
+import datetime as dt
 import threading
 import time
 from collections import Counter
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 import orjson
 
 from pipelines.fake_endpoint import protocol as wire
+from pipelines.fake_endpoint.catalog import REFERENCE_TS
 from pipelines.fake_endpoint.faults import Fault, FaultPlan
 from pipelines.fake_endpoint.fleet import region_sizes
 from pipelines.fake_endpoint.pages import BadToken, PageStore, decode_token
@@ -41,6 +43,7 @@ class EndpointConfig:
     fault_seed: int = 0
     cache_mb: int = 1024  # serialised pages kept; beyond it pages are rebuilt per request
     day: int = 0  # nights of change applied to the fleet (pipelines.fake_endpoint.nights): 0 serves it as generated
+    day_zero: dt.date | None = None  # the date of day 0 (instances added later are created the day before theirs)
     # More accounts, reached through STS AssumeRole into arn:aws:iam::<id>:role/<any name>; the n-th (0-based)
     # serves a fleet of the same size and regions generated with seed + 1 + n.
     other_accounts: tuple[str, ...] = ()
@@ -72,8 +75,10 @@ class FakeLightsail:
         self.config = config
         seeds = {config.account_id: config.seed} | {a: config.seed + 1 + n for n, a in enumerate(config.other_accounts)}
         self.account_sizes = {a: _sizes(config, s) for a, s in seeds.items()}
-        self.stores = {a: PageStore(self.account_sizes[a], config.page_size, s, a, config.cache_mb << 20, config.day)
-                       for a, s in seeds.items()}
+        day_zero_ts = (dt.datetime.combine(config.day_zero, dt.time(), dt.timezone.utc).timestamp()
+                       if config.day_zero else REFERENCE_TS)
+        self.stores = {a: PageStore(self.account_sizes[a], config.page_size, s, a, config.cache_mb << 20, config.day,
+                                    day_zero_ts) for a, s in seeds.items()}
         self.sizes, self.pages = self.account_sizes[config.account_id], self.stores[config.account_id]
         self.sts = Sts(config.account_id, frozenset(config.other_accounts), config.sts_credential_ttl_s,
                        config.sts_external_id)
