@@ -269,7 +269,8 @@ def cmd_run(args, show_summary=True):
     # (a partial snapshot fails the run but loads the regions that succeeded).
     copy = reader_path(args.db)
     loaded = copy.exists() and copy.stat().st_mtime >= started
-    if (ok or loaded) and show_summary:
+    # A run in which every region failed loaded only its record of the failures: no summary of older data.
+    if show_summary and (ok or (loaded and not message.startswith("every region failed"))):
         print(summary(warehouse))
     for line in findings:
         print(f"check: {line}", file=sys.stderr)
