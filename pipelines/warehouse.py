@@ -26,6 +26,8 @@ _RESERVED_CATALOGS = {"main", "memory", "system", "temp"}
 class WarehouseLocked(Exception):
     """Another process holds the DuckDB file; raised after the bounded wait."""
 
+    hint = "close the process named above (or let its run finish), then try again; readers can use the .reader.duckdb copy"
+
 
 def connect(path, read_only=False, lock_timeout_s=30.0):
     """Open the warehouse in UTC; wait with back-off while another process holds the file."""

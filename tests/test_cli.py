@@ -467,3 +467,18 @@ def test_on_a_terminal_the_rewritten_progress_line_fits_its_width(monkeypatch):
     rewritten, last = out.getvalue().split("\r\x1b[K")[1:]
     assert len(rewritten) == 39 and rewritten.endswith("…") and long.startswith(rewritten[:-1])
     assert last == long + "\n"
+
+
+def test_a_locked_warehouse_is_one_line_and_a_hint_in_every_command(monkeypatch, capsys):
+    from pipelines import cli
+    from pipelines.warehouse import WarehouseLocked
+
+    def locked(args):
+        raise WarehouseLocked("data/warehouse.duckdb is held by another process (PID 4242) after waiting 30 s")
+
+    monkeypatch.setattr(cli, "cmd_replay", locked)
+    assert main(["replay", "some-run"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: WarehouseLocked: data/warehouse.duckdb is held by another process (PID 4242) after waiting 30 s",
+        "hint: close the process named above (or let its run finish), then try again; readers can use the .reader.duckdb copy",
+    ]
