@@ -73,6 +73,7 @@ class RegionStats:
     restarts: int = 0  # listings started over because a page token was refused
     errors: int = 0  # requests that got an error answer or none (each one botocore or a resume retried, or the end)
     last_error: str | None = None  # the latest of those: an error code, an HTTP status or an exception's name
+    outcome: str | None = None  # once the region is over: "done" or "failed"
     started: float = field(default_factory=time.time)
 
     def restart(self):

@@ -64,12 +64,14 @@ class Progress:
     def line(self, final=False):
         """While running: pages read per region, and instances staged so far (staging counts them a batch of
         ~5,000 at a time, so that total lags the pages). The final line: pages and instances per region.
-        A region whose requests failed (retried or not) says how many and the latest error."""
+        A finished region says `done` (or `failed`, kept on the last line); one whose requests failed (retried or
+        not) says how many and the latest error."""
         stats = sorted(self.regions.items())
         pages = sum(s.pages for _, s in stats)
         instances = sum(s.instances for _, s in stats)
         parts = [
             f"{region} {s.pages}p" + (f"/{s.instances}" if final else "")
+            + (" failed" if s.outcome == "failed" else " done" if s.outcome and not final else "")
             + (f" ({plural(s.errors, 'failed request')}, last {s.last_error})" if s.errors else "")
             for (_, region), s in stats
         ]

@@ -139,9 +139,11 @@ def extract_region(plan, folder, ctx, region, client_lock, progress=None, stop=N
             client = make_client(plan.client, region, ctx.session)
         result.update(_pull_region(plan, folder, client, result, stats, progress, stop))
         result.update(status="ok", error=None)
+        stats.outcome = "done"
     except Exception as error:  # one region's failure must not stop the others
         result.update(status="failed", error=_describe(error), received=stats.instances, loaded=0, quarantined=0)
         result["traceback"] = traceback.format_exc(limit=5)
+        stats.outcome = "failed"
     result.update(
         pages=stats.pages, instances=stats.instances, attempts=stats.attempts, resumes=stats.resumes,
         retry_quota_exhausted=stats.quota_exhausted, restarts=stats.restarts,

@@ -64,14 +64,19 @@ def test_progress_while_running_counts_pages_read_and_instances_staged():
     progress("default", "us-east-1", east)
     now[0] = 4.0
     progress("default", "us-east-1", east)  # nothing changed: not emitted again
-    east.pages, east.instances = 61, 6100
+    east.pages, east.instances, east.outcome = 61, 6100, "done"
+    now[0] = 5.5
+    progress("default", "us-east-1", east)
+    west.outcome = "failed"
     progress.finish()
     assert lines == [
         ("extracting: 1 region, 3 pages read, 0 instances staged (us-east-1 3p)", False),
         ("extracting: 2 regions, 60 pages read, 5000 instances staged "
          "(eu-west-2 0p (4 failed requests, last ThrottlingException), us-east-1 60p)", False),
+        ("extracting: 2 regions, 61 pages read, 6100 instances staged "
+         "(eu-west-2 0p (4 failed requests, last ThrottlingException), us-east-1 61p done)", False),
         ("extracting: 2 regions, 61 pages, 6100 instances "
-         "(eu-west-2 0p/0 (4 failed requests, last ThrottlingException), us-east-1 61p/6100)", True),
+         "(eu-west-2 0p/0 failed (4 failed requests, last ThrottlingException), us-east-1 61p/6100)", True),
     ]
 
 
@@ -91,7 +96,7 @@ def test_a_region_stuck_in_retries_shows_its_errors_between_pages(tmp_path, caps
     err = capsys.readouterr().err.splitlines()
     retrying = [line for line in err if line.startswith("extracting: 1 region, 0 pages read, 0 instances staged (us-east-1 0p (")]
     assert retrying and retrying[-1].endswith(" failed requests, last ServiceException))"), err
-    assert err[-1] == "extracting: 1 region, 0 pages, 0 instances (us-east-1 0p/0 (9 failed requests, last ServiceException))"
+    assert err[-1] == "extracting: 1 region, 0 pages, 0 instances (us-east-1 0p/0 failed (9 failed requests, last ServiceException))"
 
 
 def test_run_quiet_prints_no_progress(endpoint, tmp_path, capsys):
