@@ -113,7 +113,9 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     finally:
         con.close()
     if warehouse.keep_runs_days is not None:
-        removed = prune_runs(warehouse.data_dir, warehouse.keep_runs_days, dt.datetime.now(dt.timezone.utc).date())
+        # the run just loaded stays, whatever its date: a backfill can still be replayed until the next prune
+        removed = prune_runs(warehouse.data_dir, warehouse.keep_runs_days, dt.datetime.now(dt.timezone.utc).date(),
+                             keep_date=snapshot_date)
         if removed:
             context.log.info(f"removed the run folders of {len(removed)} snapshot dates older than "
                              f"{warehouse.keep_runs_days} days ({sum(size for _, size in removed) / 1e6:.1f} MB)")

@@ -92,11 +92,12 @@ def check_keep_days(keep_days, name="keep_days"):
     return days
 
 
-def prune_runs(root, keep_days, today, dry_run=False):
+def prune_runs(root, keep_days, today, dry_run=False, keep_date=None):
     """Remove the run folders (raw pages, staging) of snapshot dates more than `keep_days` before `today`.
 
-    The warehouse keeps those snapshots; only `replay` of those runs is no longer possible. Returns
-    [(folder, bytes)] of what was (or, with `dry_run`, would be) removed, oldest first.
+    The warehouse keeps those snapshots; only `replay` of those runs is no longer possible. `keep_date` is
+    never removed (the snapshot a load has just made, e.g. a backfill of an old day). Returns [(folder, bytes)]
+    of what was (or, with `dry_run`, would be) removed, oldest first.
     """
     keep_days = check_keep_days(keep_days)
     cutoff = today - dt.timedelta(days=keep_days)
@@ -106,7 +107,7 @@ def prune_runs(root, keep_days, today, dry_run=False):
             date = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue  # not a snapshot date folder: not ours to remove
-        if date < cutoff and folder.is_dir():
+        if date < cutoff and date != keep_date and folder.is_dir():
             removed.append((folder, sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())))
             if not dry_run:
                 shutil.rmtree(folder)

@@ -84,6 +84,12 @@ def test_the_nightly_load_prunes_old_runs_and_keeps_their_snapshots(lightsail, t
         con.close()
     assert per_day == {old_day: FLEET.fleet_size, today: FLEET.fleet_size}
 
+    # a backfill of an old day keeps its own run (replayable) until the next load prunes it
+    assert run_job(lightsail, pruning, old_day) == (True, None)
+    assert latest_run(keep_all.data_dir, old_day) is not None
+    assert run_job(lightsail, pruning, today) == (True, None)
+    assert latest_run(keep_all.data_dir, old_day) is None
+
 
 @pytest.mark.parametrize("value", ["-3", "abc", "99999999"])
 def test_a_bad_retention_setting_stops_the_run_before_it_starts(endpoint, tmp_path, capsys, monkeypatch, value):
