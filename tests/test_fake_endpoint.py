@@ -271,9 +271,11 @@ def test_a_night_of_change_deletes_adds_and_changes_instances_reproducibly(recor
     per_night = -(-len(before) // 50)
     assert len(new) == per_night and all(after[arn]["createdAt"] > REFERENCE_TS for arn in new)
     assert 0 < len(gone) < len(before) * 0.05
-    changed = Counter(key for arn in before.keys() & after.keys() for key in after[arn] if after[arn][key] != before[arn][key])
+    changed = Counter(key for arn in before.keys() & after.keys() for key in after[arn].keys() | before[arn].keys()
+                      if after[arn].get(key) != before[arn].get(key))
     assert {"state", "bundleId", "hardware"} <= changed.keys()
-    assert changed.keys() <= {"state", "instanceStatus", "systemStatus", "bundleId", "hardware", "networking", "metadataOptions"}
+    assert changed.keys() <= {"state", "instanceStatus", "systemStatus", "publicIpAddress", "bundleId", "hardware",
+                              "networking", "metadataOptions"}
     for arn in before.keys() & after.keys():
         old, cur = before[arn], after[arn]
         if cur["bundleId"] != old["bundleId"]:  # a resize is one size up, hardware and system disk with it
@@ -286,3 +288,7 @@ def test_a_night_of_change_deletes_adds_and_changes_instances_reproducibly(recor
             if old["state"]["name"] in ("running", "stopped"):
                 assert cur["state"]["name"] != old["state"]["name"]
     assert not any(i["state"]["name"] in ("pending", "stopping") for i in served if i["arn"] in before)
+    for inst in served:  # as generated: a dynamic public IPv4 only while running
+        dynamic = not inst["isStaticIp"] and inst["ipAddressType"] != "ipv6"
+        if dynamic and inst["arn"] in before and inst["state"] != before[inst["arn"]]["state"]:
+            assert ("publicIpAddress" in inst) == (inst["state"]["name"] == "running")

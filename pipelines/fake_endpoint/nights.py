@@ -36,12 +36,13 @@ def as_of(inst: dict, *, region: str, index: int, base_count: int, seed: int, da
     if born:
         inst = _created(inst, day_zero_ts + (born - 1) * DAY_S + 3_600 + index % 72_000)
     for night in range(born + 1, day + 1):
-        u = random.Random(f"{seed}:{region}:{index}:night{night}").random()
+        rng = random.Random(f"{seed}:{region}:{index}:night{night}")
+        u = rng.random()
         if u < _DELETE:
             return None
-        inst = _settle(inst)  # what was pending or stopping a night ago has got there
+        inst = _settle(inst, rng)  # what was pending or stopping a night ago has got there
         if u < _FLIP:
-            inst = _start_or_stop(inst)
+            inst = _start_or_stop(inst, rng)
         elif u < _RESIZE:
             inst = _resize(inst)
         elif u < _OPEN_SSH:
@@ -57,12 +58,12 @@ def _created(inst, at):
     return {**inst, "createdAt": at, "hardware": {**hardware, "disks": disks}}
 
 
-def _settle(inst):
+def _settle(inst, rng):
     name = inst["state"]["name"]
     if name == "pending":
-        return _with_state(inst, running=True)
+        return _with_state(inst, True, rng)
     if name == "stopping":
-        return _with_state(inst, running=False)
+        return _with_state(inst, False, rng)
     return inst
 
 
@@ -70,18 +71,26 @@ _NOT_APPLICABLE = {"status": "not-applicable", "details": []}
 _OK = {"status": "ok", "details": [{"name": "reachability", "status": "passed"}]}
 
 
-def _start_or_stop(inst):
+def _start_or_stop(inst, rng):
     name = inst["state"]["name"]
     if name not in ("running", "stopped"):
         return inst
-    return _with_state(inst, running=name == "stopped")
+    return _with_state(inst, name == "stopped", rng)
 
 
-def _with_state(inst, running):
+def _with_state(inst, running, rng):
+    """Running or stopped, with what follows as in the generator: health, and a dynamic public IPv4 released on
+    stop and a new one drawn on start (a static IP stays; IPv6-only instances have none)."""
     inst = {**inst, "state": {"code": 16, "name": "running"} if running else {"code": 80, "name": "stopped"}}
-    if "instanceStatus" in inst:  # health follows the state, as the generator's does
+    if "instanceStatus" in inst:
         status = _OK if running else _NOT_APPLICABLE
         inst["instanceStatus"], inst["systemStatus"] = status, status
+    if not inst.get("isStaticIp") and inst.get("ipAddressType") != "ipv6":
+        inst.pop("publicIpAddress", None)
+        if running:
+            bits = rng.getrandbits(40)
+            octet = cat.PUBLIC_FIRST_OCTETS[bits % len(cat.PUBLIC_FIRST_OCTETS)]
+            inst["publicIpAddress"] = f"{octet}.{(bits >> 8) & 255}.{(bits >> 16) & 255}.{(bits >> 24) % 254 + 1}"
     return inst
 
 
