@@ -175,10 +175,17 @@ class Interrupted(Exception):
     """The run was interrupted: this region stopped between two pages."""
 
 
+MAX_PAGES_BEFORE_AN_ARN = 20  # pages held back while looking for the account id in an ARN (empty ones, mostly)
+
+
 def _land_and_stage(plan, folder, client, result, stats, progress, stop=None):
-    """Every page to the stager, which lands it raw and normalises it in bounded batches."""
+    """Every page to the stager, which lands it raw and normalises it in bounded batches.
+
+    Without a known account id, the stager (whose rows carry the id) waits for the first page that names one in
+    an ARN: leading pages without any (empty pages happen) are held back, up to MAX_PAGES_BEFORE_AN_ARN.
+    """
     account, region = result["account"], result["region"]
-    stager = None
+    stager, held = None, []
     try:
         for page in iter_pages(client, plan.include_health_status, stats, plan.client):
             if stager is None:
@@ -189,14 +196,23 @@ def _land_and_stage(plan, folder, client, result, stats, progress, stop=None):
                         f"instances served belong to {served}: fix --account-id / lightsail.account_id"
                     )
                 result["account_id"] = result["account_id"] or served
-                stager = _stager(plan, folder, result, stats)
-            stager.add_page(page.number, page.body)
+                held.append(page)
+                if result["account_id"] or len(held) >= MAX_PAGES_BEFORE_AN_ARN:
+                    stager = _stager(plan, folder, result, stats)
+                    for waiting in held:
+                        stager.add_page(waiting.number, waiting.body)
+                    held = []
+            else:
+                stager.add_page(page.number, page.body)
             if stop is not None and stop.is_set():
                 raise Interrupted(f"interrupted after {stats.pages} pages")
             if progress:
                 progress(account, region, stats)
-        if stager is None:  # the paginator always yields a page; this guards an empty answer all the same
+        if stager is None:  # no page named the account (or none came): an empty region's id is settled later
             stager = _stager(plan, folder, result, stats)
+            for waiting in held:
+                stager.add_page(waiting.number, waiting.body)
+            held = []
         counts = stager.close()
         if counts["received"]:  # staged rows carry the id they were staged with; an empty region's is settled later
             result["account_id"] = stager.snapshot.account_id
@@ -205,6 +221,8 @@ def _land_and_stage(plan, folder, client, result, stats, progress, stop=None):
     except BaseException:
         if stager is not None:
             stager.abort()
+        for waiting in held:  # landed for diagnosis, as the stager's abort does with its own
+            folder.write_page(account, region, waiting.number, waiting.body)
         raise
     return counts
 

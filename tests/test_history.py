@@ -209,3 +209,25 @@ def test_an_account_id_nothing_reveals_is_unknown_with_a_warning_saying_how_to_g
     assert [r["account_id"] for r in manifest["regions"]] == ["unknown"]
     [warning] = manifest["warnings"]
     assert warning.startswith("account 'default': no account id") and "--account-id or lightsail.account_id" in warning
+
+
+def test_a_region_whose_first_page_is_empty_takes_the_account_id_from_a_later_page(tmp_path):
+    """Empty pages happen (instances deleted while listing): the id comes from the first ARN served, not page 0."""
+    import orjson
+
+    from pipelines.fake_endpoint.pages import PageStore
+
+    sizes = {"us-east-1": 37, "eu-west-2": 23}
+    day = next(d for d in range(1, 200) if orjson.loads(
+        PageStore(sizes, 1, 3, "123456789012", 1 << 30, day=d).page("eu-west-2", 0, True))["instances"] == [])
+    config = EndpointConfig(regions=tuple(sizes), region_sizes=tuple(sizes.values()), page_size=1, seed=3, day=day)
+    target = WarehouseResource(path=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"), lock_timeout_s=5)
+    with FakeLightsail(config) as fake:
+        assert run_job(LightsailResource(regions=list(sizes), endpoint_url=fake.url), target, DAY1) == (True, None)
+        served = {r: fake.request_counts[(r, "GetInstances")] for r in sizes}
+    manifest = latest_run(target.data_dir, DAY1).read_manifest()
+    assert manifest["warnings"] == []
+    assert {r["region"]: r["account_id"] for r in manifest["regions"]} == {r: "123456789012" for r in sizes}
+    assert {r["region"]: r["pages"] for r in manifest["regions"]} == served  # every page landed and staged, page 0 too
+    rows = query(str(tmp_path / "w.duckdb"), "select account_id, region, count(*) from current_instances group by all order by all")
+    assert [(a, r) for a, r, _ in rows] == [("123456789012", "eu-west-2"), ("123456789012", "us-east-1")]
