@@ -269,19 +269,23 @@ def cmd_run(args, show_summary=True):
     # (a partial snapshot fails the run but loads the regions that succeeded).
     copy = reader_path(args.db)
     loaded = copy.exists() and copy.stat().st_mtime >= started
-    # A run in which every region failed loaded only its record of the failures: no summary of older data.
-    if show_summary and (ok or (loaded and not message.startswith("every region failed"))):
-        print(summary(warehouse))
-    for line in findings:
-        print(f"check: {line}", file=sys.stderr)
-    if not ok and "ExecutionInterrupted" in message:
-        print("error: interrupted: the run stopped between pages; nothing of it was loaded "
-              "(its pages landed so far stay under the data folder, without a manifest)", file=sys.stderr)
-        return 130
-    if not ok:
-        print(f"error: {message}", file=sys.stderr)
-        print(f"hint: {_run_failure_hint(args, snapshot_date, message, loaded)}", file=sys.stderr)
-        return 1
+    code = 0 if ok else 130 if "ExecutionInterrupted" in message else 1
+    try:  # what is printed from here on is a report: a closed pipe must not turn a failed run into exit 0
+        # A run in which every region failed loaded only its record of the failures: no summary of older data.
+        if show_summary and (ok or (loaded and not message.startswith("every region failed"))):
+            print(summary(warehouse))
+        for line in findings:
+            print(f"check: {line}", file=sys.stderr)
+        if code == 130:
+            print("error: interrupted: the run stopped between pages; nothing of it was loaded "
+                  "(its pages landed so far stay under the data folder, without a manifest)", file=sys.stderr)
+        elif code:
+            print(f"error: {message}", file=sys.stderr)
+            print(f"hint: {_run_failure_hint(args, snapshot_date, message, loaded)}", file=sys.stderr)
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):  # nobody reads them: later writes (at exit too) go nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    return code
 
 
 def _run_failure_hint(args, snapshot_date, message, loaded):

@@ -1,5 +1,6 @@
 """Progress of a long extraction, per region (pages, instances): to the run's log or one line on stderr."""
 
+import os
 import shutil
 import sys
 import threading
@@ -17,7 +18,8 @@ class Progress:
 
     Regions are read in parallel threads, so updates take a lock; `emit(text, final)` does the writing. A ticker
     thread (`tick`) also emits between pages, so a region stuck in retries shows its errors instead of silence.
-    Call `finish()` for the last line, or `close()` to stop without one.
+    Call `finish()` for the last line, or `close()` to stop without one. Progress is a courtesy: when writing it
+    fails (a closed pipe), it stops, and the run goes on.
     """
 
     def __init__(self, emit, interval_s=1.0, clock=time.monotonic, tick=True):
@@ -48,18 +50,37 @@ class Progress:
         line = self.line()
         if line != self._last_line:
             self._last, self._last_line = now, line
-            self.emit(line, False)
+            self._write(line, False)
 
-    def close(self):
+    def _write(self, text, final):
+        if self.emit is None:
+            return
+        try:
+            self.emit(text, final)
+        except OSError:  # e.g. BrokenPipeError: nobody reads the progress any more
+            self.emit = None
+
+    def _stop_ticker(self):
         self._stop.set()
-        if self._ticker is not None:
+        if self._ticker is not None and self._ticker is not threading.current_thread():
             self._ticker.join()
 
+    def close(self):
+        """Stop without a last line (an error or an interrupt follows); an open terminal line is ended."""
+        self._stop_ticker()
+        end = getattr(self.emit, "end", None)
+        if end is not None:
+            with self._lock:
+                try:
+                    end()
+                except OSError:
+                    pass
+
     def finish(self):
-        self.close()
+        self._stop_ticker()
         with self._lock:
             if self.regions:
-                self.emit(self.line(final=True), True)
+                self._write(self.line(final=True), True)
 
     def line(self, final=False):
         """While running: pages read per region, and instances staged so far (staging counts them a batch of
@@ -88,16 +109,31 @@ class StderrLine:
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
+        self.open = False  # a rewritten line is on the terminal, not ended yet
 
     def __call__(self, text, final):
         if self.tty:
             if not final:  # a rewritten line must fit the terminal: a wrapped one leaves its upper rows behind
-                width = shutil.get_terminal_size().columns - 1
+                width = self._columns() - 1
                 text = text if len(text) <= width else text[: max(0, width - 1)] + "…"
             self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+            self.open = not final
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+    def end(self):
+        """End the line in place, so what is printed next (an error) starts on a line of its own."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+    def _columns(self):
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns  # the terminal this stream writes to
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size().columns
 
 
 class ProgressResource(dg.ConfigurableResource):

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import os
 
 import pytest
 
@@ -487,3 +488,59 @@ def test_a_locked_warehouse_is_one_line_and_a_hint_in_every_command(monkeypatch,
         "error: WarehouseLocked: data/warehouse.duckdb is held by another process (PID 4242) after waiting 30 s",
         "hint: close the process named above (or let its run finish), then try again; readers can use the .reader.duckdb copy",
     ]
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_a_closed_stderr_neither_fails_a_good_run_nor_hides_a_failed_one(endpoint, tmp_path, failing):
+    """`run ... 2>&1 | head -1`: the progress and report lines have no reader; the exit code still tells."""
+    import subprocess
+    import sys as _sys
+
+    config = EndpointConfig(fleet_size=60, regions=FLEET.regions, page_size=FLEET.page_size,
+                            failing_regions=FLEET.regions if failing else ())
+    db = tmp_path / "w.duckdb"
+    with FakeLightsail(config) as server:
+        run = subprocess.Popen(
+            [_sys.executable, "-m", "pipelines.cli", "run", "--endpoint-url", server.url, "--regions", ",".join(FLEET.regions),
+             "--db", str(db), "--data-dir", str(tmp_path / "data")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+        )
+        run.stderr.close()  # nobody will read it
+        code = run.wait(timeout=120)
+    assert code == (1 if failing else 0)
+    con = connect(db, read_only=True)
+    try:
+        loaded = con.execute("select count(*) from current_instances").fetchone()[0]
+    finally:
+        con.close()
+    assert loaded == (0 if failing else 60)
+
+
+def test_an_interrupted_run_ends_the_progress_line_before_its_error(monkeypatch):
+    from pipelines.progress import StderrLine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out, now = Terminal(), [0.0]
+    progress = Progress(StderrLine(out), interval_s=1.0, clock=lambda: now[0], tick=False)
+    now[0] = 2.0
+    progress("default", "us-east-1", RegionStats(pages=2))
+    progress.close()  # an error or interrupt follows: it must start on a line of its own
+    assert out.getvalue() == "\r\x1b[Kextracting: 1 region, 2 pages read, 0 instances staged (us-east-1 2p)\n"
+    progress.close()
+    assert out.getvalue().count("\n") == 1
+
+
+def test_progress_that_cannot_be_written_stops_quietly():
+    def broken(text, final):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    now = [0.0]
+    progress = Progress(broken, interval_s=1.0, clock=lambda: now[0], tick=False)
+    now[0] = 2.0
+    progress("default", "us-east-1", RegionStats(pages=2))  # the write fails: progress stops, the caller goes on
+    progress.finish()
+    assert progress.emit is None
