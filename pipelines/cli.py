@@ -321,7 +321,10 @@ def cmd_demo(args):
     _check_snapshot_date(yesterday, hint="the demo loads the day before --date too: give a later date")
     # Nights count from the demo warehouse's first snapshot: a demo run again tomorrow serves today's fleet
     # exactly as today's run did, and history is not rewritten.
-    day_zero = min(yesterday, _first_snapshot_date(args.db) or yesterday)
+    day_zero = _first_snapshot_date(args.db) or yesterday
+    if yesterday < day_zero:  # counting nights from an earlier day would serve every loaded day differently
+        raise CliError(f"the demo warehouse {args.db} starts on {day_zero}: a demo for {today} would load {yesterday}, "
+                       "before it", hint=f"give a --date after {day_zero}, or a new --db")
     nights = [(date, (date - day_zero).days) for date in (yesterday, today)]
     print(f"local Lightsail endpoint with a generated fleet of {args.size} instances on {day_zero}, served as it is "
           f"on {yesterday} and {today} (nights of change since: {nights[0][1]} and {nights[1][1]})")
@@ -469,7 +472,7 @@ def cmd_fake_endpoint(args):
         expire_token_after_pages=args.expire_token_after_pages,
         failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed, day=args.day,
     )
-    changed = f", after {plural(args.day, 'night')} of change" if args.day else ""
+    changed = f" on day 0, served after {plural(args.day, 'night')} of change" if args.day else ""
     serve(config, announce=lambda url: print(
         f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}{changed}); Ctrl-C stops it.\n"
         f"  export AWS_ENDPOINT_URL_LIGHTSAIL={url} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo",

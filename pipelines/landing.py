@@ -84,6 +84,8 @@ MAX_KEEP_DAYS = 36500  # a century: beyond it, dates are out of range and "keep 
 def check_keep_days(keep_days, name="keep_days"):
     """`keep_days` as a whole number of days from 0 to MAX_KEEP_DAYS; a ValueError naming `name` otherwise."""
     try:
+        if isinstance(keep_days, bool) or (isinstance(keep_days, float) and not keep_days.is_integer()):
+            raise ValueError(keep_days)
         days = int(keep_days)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a whole number of days, not {keep_days!r}") from None

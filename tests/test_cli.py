@@ -453,6 +453,12 @@ def test_the_demo_loads_two_nights_and_ends_with_what_changed(tmp_path, capsys, 
     assert [d for d, *_ in after[0]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
     assert all(created_before for *_, created_before in after[0])  # no instance created after its snapshot date
     assert {c for d, c, _ in after[1] if d == "2026-12-03"} == {"added", "removed"}
+    # an earlier day would move the day the nights count from: refused, nothing rewritten
+    capsys.readouterr()
+    assert main(["demo", "--size", "400", "--db", str(db), "--data-dir", str(tmp_path / "data"), "--date", "2026-12-01"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: the demo warehouse {db} starts on 2026-12-01: a demo for 2026-12-01 would load 2026-11-30, before it")
+    assert history() == after
 
 
 def test_on_a_terminal_the_rewritten_progress_line_fits_its_width(monkeypatch):
