@@ -18,7 +18,7 @@ failures as (
         and not exists (
             select 1 from extraction_runs as later
             where later.status = 'ok' and later.account = r.account and later.region = r.region
-                and later.account_id <> r.account_id and later.started_at > r.started_at
+                and later.account_id <> r.account_id and later.account_id <> 'unknown' and later.started_at > r.started_at
                 and later.snapshot_date >= r.snapshot_date
         )
 )
