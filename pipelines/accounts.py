@@ -26,6 +26,10 @@ class Account:
     def __post_init__(self):
         if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise ValueError(f"account {self.name!r}: {self.account_id!r} is not an AWS account id (12 digits)")
+        in_role = account_of_role(self.role_arn)
+        if self.account_id and in_role and in_role != self.account_id:  # rows would be filed under the wrong id
+            raise ValueError(f"account {self.name!r}: account_id {self.account_id} contradicts its role_arn, which "
+                             f"is in account {in_role}: give the role's account id, or none")
 
     def known_account_id(self):
         """The id given, else the one inside the role ARN (arn:aws:iam::ACCOUNT:role/NAME); None if neither."""
@@ -73,9 +77,29 @@ def sts_reachable(client_settings):
     return not (client_settings.endpoint_url or any(os.environ.get(name) for name in _LIGHTSAIL_OVERRIDES))
 
 
+class AccountIdContradicted(ValueError):
+    """The account id given for an account is not the one its credentials belong to."""
+
+
 def resolve_account_id(account, session, client_settings):
-    """The account's id: given or in its role ARN, else from STS; None when neither is possible."""
+    """The account's id: given or in its role ARN, else from STS; None when neither is possible.
+
+    A given id (not a role's) is checked with STS when STS can be asked: a mistyped one would file even an empty
+    region's snapshot under an account that does not exist. If STS does not answer, the given id stands.
+    """
     known = account.known_account_id()
-    if known or not sts_reachable(client_settings):
+    if not sts_reachable(client_settings) or (known and not account.account_id) or (known and account.role_arn):
         return known
-    return session.client("sts", region_name=session.region_name or STS_REGION).get_caller_identity()["Account"]
+    sts = session.client("sts", region_name=session.region_name or STS_REGION)
+    try:
+        actual = sts.get_caller_identity()["Account"]
+    except Exception:
+        if known:
+            return known
+        raise
+    if known and actual != known:
+        raise AccountIdContradicted(
+            f"account {account.name!r}: account id {known} was given, but its credentials belong to {actual} (STS "
+            "GetCallerIdentity): fix --account-id / lightsail.account_id"
+        )
+    return actual

@@ -138,4 +138,21 @@ def test_accounts_are_configured_on_the_resource_and_planning_calls_no_aws(serve
 def test_account_of_role():
     assert account_of_role(ROLE) == AUDIT
     assert account_of_role("not-an-arn") is None and account_of_role(None) is None
-    assert Account(role_arn=ROLE, account_id="999999999999").known_account_id() == "999999999999"
+    assert Account(role_arn=ROLE, account_id=AUDIT).known_account_id() == AUDIT
+    with pytest.raises(ValueError, match=f"account 'audit': account_id 999999999999 contradicts its role_arn, which is in "
+                                         f"account {AUDIT}: give the role's account id, or none"):
+        Account(name="audit", role_arn=ROLE, account_id="999999999999")
+
+
+def test_a_given_account_id_is_checked_with_sts_and_a_wrong_one_fails_its_regions_even_empty_ones(serve, tmp_path):
+    fake = serve()
+    wrong = Account(name="main", account_id="111111111111")
+    _, manifest = extract(fake, tmp_path / "wrong", [wrong], ["eu-west-2", "ca-central-1"])  # ca-central-1: no instances
+    assert {r["region"]: (r["status"], r["account_id"]) for r in manifest["regions"]} == {
+        "eu-west-2": ("failed", "111111111111"), "ca-central-1": ("failed", "111111111111")}
+    assert all(f"account id 111111111111 was given, but its credentials belong to {MAIN}" in r["error"]
+               for r in manifest["regions"])
+    right = Account(name="main", account_id=MAIN)
+    _, manifest = extract(fake, tmp_path / "right", [right], ["eu-west-2", "ca-central-1"])
+    assert {r["region"]: (r["status"], r["account_id"]) for r in manifest["regions"]} == {
+        "eu-west-2": ("ok", MAIN), "ca-central-1": ("ok", MAIN)}
