@@ -100,7 +100,7 @@ def _parser():
 
     fake = sub.add_parser("fake-endpoint", help="serve a generated fleet over the Lightsail API (foreground)")
     _fleet_args(fake, size=1200, regions=DEMO_REGIONS, page_size=100)
-    fake.add_argument("--port", type=_port, default=4566, help="TCP port on 127.0.0.1 (0: any free port; default 4566)")
+    fake.add_argument("--port", type=_at_least(0, high=65535), default=4566, help="TCP port on 127.0.0.1 (0: any free port; default 4566)")
     fake.add_argument("--throttle-rate", type=_share, default=0.0, help="share of requests answered 'Rate exceeded'")
     fake.add_argument("--error-rate", type=_share, default=0.0, help="share of requests answered HTTP 500")
     fake.add_argument("--latency", type=_at_least(0.0, float), default=0.0, help="seconds added to every request")
@@ -111,7 +111,7 @@ def _parser():
     fake.add_argument("--failing-regions", type=_failing_regions, default="",
                       help="regions (or ACCOUNT/REGION) that always answer AccessDeniedException")
     fake.add_argument("--fault-seed", type=int, default=0, help="seed of the throttle/error draws")
-    fake.add_argument("--day", type=_day, default=0,
+    fake.add_argument("--day", type=_at_least(0, high=3650), default=0,
                       help="serve the fleet as it is after N nights of change: deletions, additions, stops and starts, "
                            "resizes, SSH opened, IMDSv1 allowed (default 0: as generated)")
     fake.set_defaults(func=cmd_fake_endpoint)
@@ -144,7 +144,7 @@ def _date(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
 
 
-def _at_least(low, kind=int):
+def _at_least(low, kind=int, high=None):
     def parse(text):
         try:
             value = kind(text)
@@ -152,6 +152,8 @@ def _at_least(low, kind=int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{text} is below {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} is above {high}")
         return value
     return parse
 
@@ -189,20 +191,6 @@ def _failing_regions(text):
     except RegionError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return text
-
-
-def _day(text):
-    day = _at_least(0)(text)
-    if day > 3650:
-        raise argparse.ArgumentTypeError(f"{text} is above 3650 (ten years of nights)")
-    return day
-
-
-def _port(text):
-    port = _at_least(0)(text)
-    if port > 65535:
-        raise argparse.ArgumentTypeError(f"{text} is above 65535")
-    return port
 
 
 def _share(text):

@@ -118,11 +118,7 @@ def region_status(con, now, fresh_hours=36.0):
         "qualify row_number() over (partition by account_id, region order by started_at desc) = 1), "
         # the regions report_stale_regions lists: a failure at a snapshot newer than the one the views show
         "failed_newer as (select distinct account_id, region from report_stale_regions), "
-        "superseded as (select distinct r.account_id, r.region from extraction_runs as r "
-        "join extraction_runs as later on later.account = r.account and later.region = r.region "
-        "and later.account_id <> r.account_id and later.account_id <> 'unknown' and later.started_at > r.started_at "
-        "and later.snapshot_date >= r.snapshot_date "
-        "where r.status = 'failed' and later.status = 'ok') "
+        "superseded as (select distinct account_id, region from superseded_failures) "
         "select l.account_id, l.region, l.last_status, l.last_attempt, c.snapshot_date as current_snapshot, "
         "s.instances, s.quarantined, s.loaded_at, "
         "case when l.last_status = 'skipped' then 'skipped' "  # no Lightsail there: nothing to be fresh or stale

@@ -1,9 +1,7 @@
 -- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
 -- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
--- A `skipped` region (no Lightsail there) is not a failure and never stale. Nor is a failure recorded under an
--- account id ('unknown' when nothing revealed it, or a mistyped one) that a later successful attempt of the same
--- configured account and region corrected, for the same or a later snapshot date: no snapshot will ever come
--- under that id, and the good one covers the failed date.
+-- A `skipped` region (no Lightsail there) is not a failure and never stale; nor is one in superseded_failures
+-- (recorded under an account id a later good attempt corrected).
 create or replace view report_stale_regions as
 with last_good as (
     select account_id, region, max(snapshot_date) as last_good_snapshot, arg_max(loaded_at, snapshot_date) as last_good_loaded_at
@@ -15,12 +13,8 @@ failures as (
     from extraction_runs as r
     left join last_good as g using (account_id, region)
     where r.status = 'failed' and (g.last_good_snapshot is null or r.snapshot_date > g.last_good_snapshot)
-        and not exists (
-            select 1 from extraction_runs as later
-            where later.status = 'ok' and later.account = r.account and later.region = r.region
-                and later.account_id <> r.account_id and later.account_id <> 'unknown' and later.started_at > r.started_at
-                and later.snapshot_date >= r.snapshot_date
-        )
+        and not exists (select 1 from superseded_failures as u where u.run_id = r.run_id
+            and u.account_id = r.account_id and u.region = r.region)
 )
 select
     account_id, region,
