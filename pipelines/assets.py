@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.checks import TABLE_CHECKS, CheckThresholds, blocking_failures, run_table_checks
-from pipelines.landing import latest_run, prune_runs
+from pipelines.landing import prune_runs, run_to_load
 from pipelines.load import load_run
 from pipelines.metadata import (
     column_schema, extraction_metadata, extraction_totals, extraction_warnings, region_table, run_summary,
@@ -85,9 +85,9 @@ def _table_spec(name):
     pool="duckdb",
 )
 def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource, thresholds: CheckThresholds):
-    """Load the partition's latest extraction into DuckDB in one transaction, checked before it commits."""
+    """Load this run's extraction (else the partition's latest) into DuckDB in one transaction, checked before it commits."""
     snapshot_date = dt.date.fromisoformat(context.partition_key)
-    folder = latest_run(warehouse.data_dir, snapshot_date)
+    folder = run_to_load(warehouse.data_dir, snapshot_date, context.run.run_id)
     if folder is None:
         raise dg.Failure(f"no extraction found for {snapshot_date}; materialise lightsail_raw_pages first")
     manifest = folder.read_manifest()

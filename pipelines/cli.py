@@ -248,52 +248,62 @@ def cmd_run(args, show_summary=True):
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
-    findings, started = [], time.time()
+    findings, warnings, outcome, started = [], [], {}, time.time()
     ok, message = run_job(
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
-        findings=findings,
+        findings=findings, warnings=warnings, outcome=outcome,
     )
     # Every committed load publishes the reader copy: a fresh one means this run changed the warehouse
     # (a partial snapshot fails the run but loads the regions that succeeded).
     copy = reader_path(args.db)
     loaded = copy.exists() and copy.stat().st_mtime >= started
-    code = 0 if ok else 130 if "ExecutionInterrupted" in message else 1
+    interrupted = not ok and ("ExecutionInterrupted" in message or "Query interrupted" in message)
+    code = 0 if ok else 130 if interrupted else 1
     try:  # what is printed from here on is a report: a closed pipe must not turn a failed run into exit 0
         # A run in which every region failed loaded only its record of the failures: no summary of older data.
         if show_summary and (ok or (loaded and not message.startswith("every region failed"))):
             print(summary(warehouse))
+        for line in warnings:
+            print(f"warning: {line}", file=sys.stderr)
         for line in findings:
             print(f"check: {line}", file=sys.stderr)
-        if code == 130:
+        if code == 130 and outcome.get("folder") is not None and not loaded:
+            print("error: interrupted during the load: the warehouse was not changed (the transaction rolled back); "
+                  "the extraction is complete", file=sys.stderr)
+            print(f"hint: load it without asking AWS again: {_replay_command(args, outcome['folder'])}", file=sys.stderr)
+        elif code == 130:
             print("error: interrupted: the run stopped between pages; nothing of it was loaded "
                   "(its pages landed so far stay under the data folder, without a manifest)", file=sys.stderr)
         elif code:
             print(f"error: {message}", file=sys.stderr)
-            print(f"hint: {_run_failure_hint(args, snapshot_date, message, loaded)}", file=sys.stderr)
+            print(f"hint: {_run_failure_hint(args, outcome.get('folder'), message, loaded)}", file=sys.stderr)
     except BrokenPipeError:
         for stream in (sys.stdout, sys.stderr):  # nobody reads them: later writes (at exit too) go nowhere
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     return code
 
 
-def _run_failure_hint(args, snapshot_date, message, loaded):
-    """What to do next: depends on whether regions failed (recorded), the file was locked, or nothing began."""
-    from pipelines.landing import latest_run
+def _run_failure_hint(args, folder, message, loaded):
+    """What to do next: depends on whether regions failed (recorded), the file was locked, or nothing began.
 
-    debug = "--debug shows Dagster's log"
+    `folder` is the run's extraction when it finished (its RunFolder), else None."""
+    debug = "" if getattr(args, "debug", False) else "--debug shows Dagster's log"
     if message.startswith("WarehouseLocked"):
-        run = latest_run(args.data_dir, snapshot_date)
-        replay = (f", or load the landed pages later with `lightsail-warehouse replay {run.run_id} --db "
-                  f"{shlex.quote(args.db)} --data-dir {shlex.quote(args.data_dir)}`") if run else ""
+        replay = f", or load the landed pages later with `{_replay_command(args, folder)}`" if folder else ""
         return f"the warehouse was not changed; close that process and run again{replay}"
     if message.startswith(("every region failed", "partial snapshot")):  # recorded in extraction_runs
         status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
-        return f"{status}; {debug}" if loaded or Path(args.db).exists() else debug
+        return "; ".join(filter(None, [status, debug])) if loaded or Path(args.db).exists() else debug or status
     if not Path(args.db).exists():
-        return f"nothing was loaded ({args.db} does not exist yet); {debug}"
+        return "; ".join(filter(None, [f"nothing was loaded ({args.db} does not exist yet)", debug]))
     if not loaded:
-        return f"the warehouse was not changed; {debug}"
-    return debug
+        return "; ".join(filter(None, ["the warehouse was not changed", debug]))
+    return debug or "the run's errors are above"
+
+
+def _replay_command(args, folder):
+    return (f"lightsail-warehouse replay {folder.run_id} --db {shlex.quote(args.db)} "
+            f"--data-dir {shlex.quote(args.data_dir)}")
 
 
 def cmd_demo(args):

@@ -71,6 +71,13 @@ def latest_run(root, snapshot_date):
     return RunFolder(root, snapshot_date, pointer.read_text().strip())
 
 
+def run_to_load(root, snapshot_date, run_id):
+    """The extraction a load takes: run `run_id`'s own when it wrote one (two runs of one date at once each load
+    their own), else the date's latest (a load materialised on its own, after an extraction in another run)."""
+    own = RunFolder(root, snapshot_date, run_id)
+    return own if own.manifest_path().exists() else latest_run(root, snapshot_date)
+
+
 def find_run(root, run_id):
     """A RunFolder by run id, whatever its snapshot date."""
     for candidate in (Path(root) / "runs").glob(f"*/{run_id}"):

@@ -9,18 +9,20 @@ import dagster as dg
 
 from pipelines.assets import lightsail_raw_pages, warehouse_tables
 from pipelines.checks import CheckThresholds
-from pipelines.landing import latest_run
+from pipelines.landing import RunFolder
 from pipelines.metadata import extraction_totals, extraction_warnings
 from pipelines.progress import ProgressResource
 from pipelines.readout import open_for_reading
 from pipelines.warehouse import WarehouseLocked, reader_path, table_counts
 
 
-def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None, log_level="CRITICAL", findings=None):
+def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None, log_level="CRITICAL", findings=None,
+            warnings=None, outcome=None):
     """Materialise one snapshot; returns (success, the first error as one line).
 
-    `findings`, a list, receives one line per failed asset check (warnings included) and per warning of
-    the extraction (discovery fallbacks, unknown fields), for a terminal to show.
+    `findings`, a list, receives one line per failed asset check (warnings included); `warnings`, one per
+    warning of the extraction (discovery fallbacks, unknown fields, skipped regions); `outcome`, a dict, the
+    run's id and, when its extraction finished, its RunFolder (`folder`): for a terminal to show.
     """
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     started = time.time()
@@ -37,8 +39,14 @@ def run_job(lightsail, warehouse, snapshot_date, progress=None, thresholds=None,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
+    folder = RunFolder(warehouse.data_dir, snapshot_date, result.run_id)
+    folder = folder if folder.manifest_path().exists() else None  # None: the run stopped before its manifest
+    if outcome is not None:
+        outcome.update(run_id=result.run_id, folder=folder)
+    if warnings is not None and folder is not None:
+        warnings.extend(_extraction_warnings(folder))
     if findings is not None:
-        findings.extend(_extraction_warnings(warehouse, snapshot_date, started) + check_findings(result))
+        findings.extend(check_findings(result))
     if result.success:
         return True, None
     return False, first_error(result.all_events)
@@ -56,12 +64,8 @@ def check_findings(result):
     return lines
 
 
-def _extraction_warnings(warehouse, snapshot_date, since):
-    """The manifest's warnings and schema drift of the run just made (unseen enum values stay in the metadata);
-    none when this run wrote no manifest (it stopped before extracting): the date's latest is an earlier run's."""
-    folder = latest_run(warehouse.data_dir, snapshot_date)
-    if folder is None or folder.manifest_path().stat().st_mtime < since:
-        return []
+def _extraction_warnings(folder):
+    """The manifest's warnings and schema drift of the run just made (unseen enum values stay in the metadata)."""
     totals = extraction_totals(folder.read_manifest())
     return [line for line in extraction_warnings(totals) if not line.startswith("unseen enum values")]
 

@@ -362,9 +362,10 @@ def test_a_locked_warehouse_hint_names_the_landed_run_to_replay(tmp_path):
 
     args = argparse.Namespace(db=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"))
     locked = "WarehouseLocked: could not open the warehouse ... held by PID 4242"
-    assert _run_failure_hint(args, SNAPSHOT, locked, False) == "the warehouse was not changed; close that process and run again"
-    RunFolder(args.data_dir, SNAPSHOT, "run-1").write_manifest({"run_id": "run-1", "regions": []})
-    assert _run_failure_hint(args, SNAPSHOT, locked, False) == (
+    assert _run_failure_hint(args, None, locked, False) == "the warehouse was not changed; close that process and run again"
+    folder = RunFolder(args.data_dir, SNAPSHOT, "run-1")
+    folder.write_manifest({"run_id": "run-1", "regions": []})
+    assert _run_failure_hint(args, folder, locked, False) == (
         "the warehouse was not changed; close that process and run again, or load the landed pages later with "
         f"`lightsail-warehouse replay run-1 --db {args.db} --data-dir {args.data_dir}`"
     )
@@ -550,3 +551,76 @@ def test_progress_that_cannot_be_written_stops_quietly():
     progress("default", "us-east-1", RegionStats(pages=2))  # the write fails: progress stops, the caller goes on
     progress.finish()
     assert progress.emit is None
+
+
+def test_each_run_loads_its_own_extraction_when_another_run_of_the_date_finishes_in_between(endpoint, tmp_path, monkeypatch, capsys):
+    """Two runs of one date and data folder at once: the date's LATEST pointer names whichever extraction
+    finished last, so a load that read it could take the other run's regions and lose its own."""
+    import pipelines.assets
+    from pipelines.accounts import Account
+    from pipelines.extract import ClientSettings
+    from pipelines.landing import latest_run
+    from pipelines.snapshot import RunPlan, extract_run
+
+    def extract_then_another_run_finishes(plan, root, **kwargs):
+        mine = extract_run(plan, root, **kwargs)
+        other = RunPlan(snapshot_date=plan.snapshot_date, regions=["eu-west-2"], accounts=[Account()],
+                        client=ClientSettings(endpoint_url=endpoint.url))
+        extract_run(other, root, run_id="the-other-run")  # becomes the date's latest
+        return mine
+
+    monkeypatch.setattr(pipelines.assets, "extract_run", extract_then_another_run_finishes)
+    assert _run(endpoint, tmp_path, "--quiet", "--regions", "us-east-1") == 0
+    assert latest_run(tmp_path / "data", SNAPSHOT).run_id == "the-other-run"
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        loaded = con.execute("select region, count(*) from instances group by all").fetchall()
+        runs = con.execute("select distinct run_id, region from extraction_runs").fetchall()
+    finally:
+        con.close()
+    assert loaded == [("us-east-1", region_sizes(FLEET.fleet_size, list(FLEET.regions), FLEET.seed)["us-east-1"])]
+    assert len(runs) == 1 and runs[0][0] != "the-other-run" and runs[0][1] == "us-east-1"
+
+
+def test_extraction_warnings_are_printed_as_warning_lines_not_as_checks(endpoint, tmp_path, capsys):
+    assert _run(endpoint, tmp_path, "--quiet", "--regions", "us-east-1,us-west-1") == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if line.startswith("check:")] == []
+    assert [line for line in err if "us-west-1" in line] == [
+        next(line for line in err if line.startswith("warning: default/us-west-1 skipped: "))
+    ]
+
+
+def test_an_interrupted_load_says_the_warehouse_is_unchanged_and_how_to_load_the_extraction(endpoint, tmp_path, monkeypatch, capsys):
+    import pipelines.load
+
+    def interrupted(*_):
+        raise RuntimeError("Query interrupted")  # what DuckDB raises when Ctrl-C reaches a statement
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipelines.load, "_insert_parquet", interrupted)
+        assert _run(endpoint, tmp_path, "--quiet") == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("error: interrupted during the load: the warehouse was not changed (the transaction rolled back); "
+                      "the extraction is complete")
+    prefix = "hint: load it without asking AWS again: lightsail-warehouse replay "
+    assert err[1].startswith(prefix)
+    replay = err[1][len(prefix):].split()
+    assert replay[1:] == ["--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data")]
+    assert main(["replay", *replay]) == 0  # the hint's command works
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        assert con.execute("select count(*) from current_instances").fetchone()[0] == FLEET.fleet_size
+    finally:
+        con.close()
+
+
+def test_the_debug_hint_is_not_offered_to_a_run_that_already_has_debug(tmp_path):
+    import argparse
+
+    from pipelines.cli import _run_failure_hint
+
+    args = argparse.Namespace(db=str(tmp_path / "w.duckdb"), data_dir=str(tmp_path / "data"), debug=True)
+    assert _run_failure_hint(args, None, "ValueError: boom", False) == f"nothing was loaded ({args.db} does not exist yet)"
+    args.debug = False
+    assert _run_failure_hint(args, None, "ValueError: boom", False).endswith("; --debug shows Dagster's log")
