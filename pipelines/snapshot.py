@@ -84,6 +84,7 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
         raise
     pool.shutdown()
     results += [skipped_region(ctx, region, reason) for ctx in contexts for region, reason in plan.skipped.items()]
+    fail_contradicted_accounts(results)
     unknown = settle_account_ids(results, earlier_account_ids)
     manifest = {
         "run_id": folder.run_id,
@@ -94,6 +95,19 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
     }
     folder.write_manifest(manifest)
     return folder, manifest
+
+
+def fail_contradicted_accounts(results):
+    """An account id that the ARNs served in one region contradict is wrong for all of the account's regions:
+    the empty ones, where there was nothing to check it against, fail too instead of being filed under it."""
+    witnesses = {r["account"]: r["region"] for r in results
+                 if r["status"] == "failed" and (r.get("error") or "").startswith(f"{AccountMismatch.__name__}:")}
+    for r in results:
+        if r["status"] == "ok" and r["account"] in witnesses:
+            r.update(status="failed", loaded=0, quarantined=0, error=(
+                f"{AccountMismatch.__name__}: not loaded: account id {r['account_id']} of account {r['account']!r} is "
+                f"contradicted by the instances served in {witnesses[r['account']]}"
+            ))
 
 
 def settle_account_ids(results, earlier_account_ids=None):

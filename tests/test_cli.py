@@ -624,3 +624,27 @@ def test_the_debug_hint_is_not_offered_to_a_run_that_already_has_debug(tmp_path)
     assert _run_failure_hint(args, None, "ValueError: boom", False) == f"nothing was loaded ({args.db} does not exist yet)"
     args.debug = False
     assert _run_failure_hint(args, None, "ValueError: boom", False).endswith("; --debug shows Dagster's log")
+
+
+def test_an_account_id_contradicted_in_one_region_fails_its_empty_regions_too(tmp_path, capsys):
+    """An empty region has no ARN to check a given id against: were it loaded, an account that does not
+    exist would get a current (empty) snapshot there."""
+    config = EndpointConfig(regions=("us-east-1", "eu-west-2"), region_sizes=(40, 0), page_size=50)
+    with FakeLightsail(config) as server:
+        assert main([
+            "run", "--endpoint-url", server.url, "--regions", "us-east-1,eu-west-2", "--date", SNAPSHOT.isoformat(),
+            "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data"), "--quiet",
+            "--account-id", "999999999999",
+        ]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: every region failed; first error: AccountMismatch: ")
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        snapshots = con.execute("select count(*) from snapshots").fetchone()[0]
+        runs = con.execute("select region, status, error from extraction_runs order by region").fetchall()
+    finally:
+        con.close()
+    assert snapshots == 0
+    assert [(region, status) for region, status, _ in runs] == [("eu-west-2", "failed"), ("us-east-1", "failed")]
+    assert runs[0][2] == ("AccountMismatch: not loaded: account id 999999999999 of account 'default' is contradicted "
+                          "by the instances served in us-east-1")
