@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import botocore.session
+import botocore.loaders
+import botocore.model
+import botocore.regions
 
 from pipelines.accounts import account_session
 from pipelines.extract import make_client, unreachable
@@ -32,17 +34,25 @@ class RegionSelection:
     warnings: list = field(default_factory=list)
 
 
+@cache
+def _botocore_data():
+    """botocore's bundled data, read without a session: no profile or credentials are involved (a missing
+    AWS_PROFILE must not break commands that need none, e.g. the demo)."""
+    return botocore.loaders.create_loader()
+
+
 def lightsail_regions():
     """Regions where botocore's endpoint data says Lightsail exists."""
-    return botocore.session.get_session().get_available_regions("lightsail")
+    resolver = botocore.regions.EndpointResolver(_botocore_data().load_data("endpoints"))
+    return [r for p in resolver.get_available_partitions() for r in resolver.get_available_endpoints("lightsail", p)]
 
 
 @cache
 def known_regions():
     """Every region botocore's endpoint data names, in any partition or for any service, and Lightsail's modelled ones."""
-    session = botocore.session.get_session()
-    names = set(session.get_service_model("lightsail").shape_for("RegionName").enum) | set(lightsail_regions())
-    for partition in session.get_data("endpoints")["partitions"]:
+    model = botocore.model.ServiceModel(_botocore_data().load_service_model("lightsail", "service-2"), "lightsail")
+    names = set(model.shape_for("RegionName").enum) | set(lightsail_regions())
+    for partition in _botocore_data().load_data("endpoints")["partitions"]:
         names.update(partition.get("regions", {}))
         for service in partition.get("services", {}).values():
             names.update(service.get("endpoints", {}))

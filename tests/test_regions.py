@@ -131,3 +131,22 @@ def test_an_unreachable_endpoint_stops_discovery_at_once_instead_of_trying_every
     assert "\n" not in message and "--regions" in message
     with pytest.raises(EndpointUnreachable):
         LightsailResource(endpoint_url=url, max_attempts=2).plan(SNAPSHOT)
+
+
+def test_region_names_and_the_local_endpoint_need_no_aws_profile(tmp_path):
+    """A missing AWS_PROFILE (set for another tool) must not break commands that need no credentials."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from pipelines.regions import validate_regions\n"
+        "from pipelines.fake_endpoint import EndpointConfig, FakeLightsail\n"
+        "print(validate_regions(['us-east-1', 'eu-west-2']))\n"
+        "with FakeLightsail(EndpointConfig(fleet_size=10, regions=('us-east-1',))) as f: print('served')\n"
+    )
+    env = {**os.environ, "AWS_PROFILE": "no-such-profile", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "served"

@@ -2,7 +2,8 @@
 
 from functools import cache
 
-import botocore.session
+import botocore.loaders
+import botocore.regions
 
 from pipelines.fake_endpoint.catalog import AZ_LETTERS
 
@@ -16,7 +17,14 @@ def lightsail_regions() -> tuple[str, ...]:
     (The model's RegionName enum is not that list: it is shared with other services and names us-west-1,
     which has no Lightsail; the product skips such a region when it is configured.)
     """
-    return tuple(sorted(botocore.session.get_session().get_available_regions("lightsail")))
+    resolver = botocore.regions.EndpointResolver(_endpoint_data())
+    return tuple(sorted(r for p in resolver.get_available_partitions() for r in resolver.get_available_endpoints("lightsail", p)))
+
+
+@cache
+def _endpoint_data():
+    """botocore's bundled endpoint data, read without a session (no AWS profile needed to serve a fake fleet)."""
+    return botocore.loaders.create_loader().load_data("endpoints")
 
 
 @cache
@@ -40,6 +48,6 @@ def region_records(include_azs: bool = False, include_database_azs: bool = False
 
 
 def _aws_region_names() -> dict[str, str]:
-    partitions = botocore.session.get_session().get_data("endpoints")["partitions"]
+    partitions = _endpoint_data()["partitions"]
     aws = next(p for p in partitions if p["partition"] == "aws")
     return {name: info.get("description", name) for name, info in aws["regions"].items()}
