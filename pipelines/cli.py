@@ -2,6 +2,7 @@
 
 import argparse
 import datetime as dt
+import errno
 import os
 import re
 import shlex
@@ -50,7 +51,7 @@ def _parser():
 
     run = sub.add_parser("run", help="snapshot the fleet into the warehouse (the main job)")
     _warehouse_args(run)
-    run.add_argument("--regions", help="comma-separated regions (default: LIGHTSAIL_WAREHOUSE_REGIONS, else all)")
+    run.add_argument("--regions", type=_region_list, help="comma-separated regions (default: LIGHTSAIL_WAREHOUSE_REGIONS, else all)")
     run.add_argument("--endpoint-url", help="Lightsail endpoint (default: AWS, or AWS_ENDPOINT_URL_LIGHTSAIL)")
     run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
     run.add_argument("--account-id", type=_account_id, help="account id to record (default: from STS, else from the ARNs)")
@@ -138,7 +139,9 @@ def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir="data", env=Tru
 
 
 def _date(text):
-    try:
+    try:  # fromisoformat alone also takes 20261204 and 2026-W49-5
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
@@ -200,6 +203,29 @@ def _share(text):
     return value
 
 
+def _check_profile(given):
+    """A profile that does not exist is a configuration error: said before anything runs (or is recorded)."""
+    import botocore.session
+
+    name, source = (given, "--profile") if given else (os.environ.get("AWS_PROFILE"), "AWS_PROFILE")
+    if not name:
+        return
+    known = botocore.session.Session().available_profiles  # reads the config files; needs no credentials
+    if name not in known:
+        raise CliError(
+            f"AWS profile {name!r} ({source}) is not in the AWS config or credentials files",
+            hint=f"profiles found: {', '.join(sorted(known))}" if known else
+            "no profile is configured (~/.aws/config, ~/.aws/credentials); unset AWS_PROFILE to use the default chain",
+        )
+
+
+def _region_list(text):
+    """Region names as given; an empty list (an unset shell variable) would silently mean every region."""
+    if not _split(text):
+        raise argparse.ArgumentTypeError("no region named: give a,b or leave --regions out to read every region")
+    return text
+
+
 def _account_id(text):
     if not re.fullmatch(r"\d{12}", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an AWS account id (12 digits)")
@@ -248,6 +274,7 @@ def cmd_run(args, show_summary=True):
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
+    _check_profile(args.profile)
     findings, warnings, outcome, started = [], [], {}, time.time()
     ok, message = run_job(
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
@@ -471,11 +498,16 @@ def cmd_fake_endpoint(args):
         failing_regions=tuple(_split(args.failing_regions)), fault_seed=args.fault_seed, day=args.day,
     )
     changed = f" on day 0, served after {plural(args.day, 'night')} of change" if args.day else ""
-    serve(config, announce=lambda url: print(
-        f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}{changed}); Ctrl-C stops it.\n"
-        f"  export AWS_ENDPOINT_URL_LIGHTSAIL={url} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo",
-        flush=True,
-    ))
+    try:
+        serve(config, announce=lambda url: print(
+            f"Lightsail endpoint on {url} ({args.size} instances in {args.fleet_regions}{changed}); Ctrl-C stops it.\n"
+            f"  export AWS_ENDPOINT_URL_LIGHTSAIL={url} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo",
+            flush=True,
+        ))
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise CliError(f"port {args.port} is already in use", hint="choose another --port, or --port 0 for a free one") from None
 
 
 def _split(text):

@@ -112,7 +112,8 @@ def fail_contradicted_accounts(results):
 
 def settle_account_ids(results, earlier_account_ids=None):
     """Give every entry without an account id its account's: from the run's other regions, else from earlier
-    snapshots, else 'unknown'; returns a warning per account left unknown.
+    snapshots, else 'unknown'; returns a warning per account left unknown that had a region extracted (an
+    account whose regions all failed has its errors, and advice to give an id would mislead).
 
     Without STS (a local or compatible endpoint) the id comes from the ARNs served, so a region with no
     instance, or one that failed, has none of its own. Recorded as 'unknown', an emptied region would never
@@ -130,6 +131,7 @@ def settle_account_ids(results, earlier_account_ids=None):
         f"are recorded under {UNKNOWN_ACCOUNT!r}: give it with --account-id or lightsail.account_id "
         "(lightsail.accounts[].account_id)"
         for name in sorted(missing - set(found))
+        if any(r["account"] == name and r["status"] == "ok" for r in results)  # else its failures say why
     ]
 
 

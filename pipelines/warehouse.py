@@ -93,7 +93,11 @@ def _process_name(pid):
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
-    return ": " + " ".join(argv.split())[:120]
+    words = argv.split()
+    shown = " ".join(words)
+    if len(shown) > 120:  # cut at a word, and say so
+        shown = shown[:120].rsplit(" ", 1)[0] + " ..."
+    return ": " + shown
 
 
 def earlier_account_ids(path):

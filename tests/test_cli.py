@@ -371,11 +371,26 @@ def test_a_locked_warehouse_hint_names_the_landed_run_to_replay(tmp_path):
     )
 
 
-def test_a_configuration_error_hint_does_not_send_the_user_to_status(endpoint, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
-    assert _run(endpoint, tmp_path, "--quiet") == 1
+@pytest.mark.parametrize("given", ["AWS_PROFILE", "--profile"])
+def test_a_missing_profile_is_refused_before_anything_runs_or_is_recorded(given, endpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    (tmp_path / "config").write_text("[profile team-a]\nregion = us-east-1\n[default]\nregion = us-east-1\n")
+    if given == "AWS_PROFILE":
+        monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    extra = ["--profile", "no-such-profile"] if given == "--profile" else []
+    assert _run(endpoint, tmp_path, "--quiet", *extra) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: AWS profile 'no-such-profile' ({given}) is not in the AWS config or credentials files",
+        "hint: profiles found: default, team-a",
+    ]
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "data").exists()
+
+
+def test_a_configuration_error_hint_does_not_send_the_user_to_status(endpoint, tmp_path, capsys):
+    assert _run(endpoint, tmp_path, "--quiet", "--regions", "eu-west-2a") == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("error: ") and "no-such-profile" in err[0]
+    assert err[0].startswith("error: ") and "eu-west-2a" in err[0]
     assert err[1] == f"hint: nothing was loaded ({tmp_path / 'w.duckdb'} does not exist yet); --debug shows Dagster's log"
 
 
@@ -391,7 +406,8 @@ def test_the_demo_never_writes_where_the_real_warehouse_is_configured(monkeypatc
 
 
 @pytest.mark.parametrize("argv", [
-    ["run", "--account-id", "abc"], ["run", "--max-workers", "0"], ["status", "--runs", "-1"],
+    ["run", "--account-id", "abc"], ["run", "--max-workers", "0"], ["status", "--runs", "-1"], ["run", "--regions", ""],
+    ["run", "--regions", " , "], ["run", "--date", "20261204"],
     ["fake-endpoint", "--throttle-rate", "2"], ["fake-endpoint", "--size", "-5"], ["demo", "--page-size", "0"],
 ])
 def test_out_of_range_options_are_refused_before_anything_runs(argv, capsys):
@@ -648,3 +664,16 @@ def test_an_account_id_contradicted_in_one_region_fails_its_empty_regions_too(tm
     assert [(region, status) for region, status, _ in runs] == [("eu-west-2", "failed"), ("us-east-1", "failed")]
     assert runs[0][2] == ("AccountMismatch: not loaded: account id 999999999999 of account 'default' is contradicted "
                           "by the instances served in us-east-1")
+
+
+def test_a_busy_port_for_the_local_endpoint_is_one_line_with_a_hint(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["fake-endpoint", "--port", str(port)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: port {port} is already in use", "hint: choose another --port, or --port 0 for a free one",
+    ]

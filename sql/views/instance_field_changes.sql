@@ -1,7 +1,8 @@
 -- Per instance, what changed between consecutive complete snapshots of its account and region: one row per
 -- changed column (named as in `instances`), disk attached or detached (`disk`, see disk_changes) and firewall
 -- rule opened, closed, widened or narrowed (`firewall_rule`, see firewall_rule_changes). Values are text.
--- Instances that appeared or disappeared are in instance_changes instead.
+-- Instances that appeared or disappeared are in instance_changes instead. Health statuses are compared only when
+-- both snapshots have one: a run with --no-health-status (lightsail.include_health_status off) is not a change.
 create or replace view instance_field_changes as
 with compared as (
     select
@@ -39,6 +40,7 @@ select account_id, region, snapshot_date, previous_date, instance_arn, instance_
        field, 'changed' as change, old_value, new_value
 from unpivoted
 where old_value is distinct from new_value
+  and not (field in ('instance_status', 'system_status') and (old_value is null or new_value is null))
 union all
 select * from disk_changes
 union all
