@@ -85,6 +85,8 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
     pool.shutdown()
     results += [skipped_region(ctx, region, reason) for ctx in contexts for region, reason in plan.skipped.items()]
     fail_contradicted_accounts(results)
+    for (_, _, stats), result in zip(targets, results):  # the progress line's last word agrees with the manifest
+        stats.outcome = "failed" if result["status"] == "failed" else stats.outcome
     unknown = settle_account_ids(results, earlier_account_ids)
     manifest = {
         "run_id": folder.run_id,
