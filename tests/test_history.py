@@ -233,15 +233,19 @@ def test_a_region_whose_first_page_is_empty_takes_the_account_id_from_a_later_pa
     assert [(a, r) for a, r, _ in rows] == [("123456789012", "eu-west-2"), ("123456789012", "us-east-1")]
 
 
-def test_a_night_without_health_status_is_not_a_health_change(tmp_path):
-    """`--no-health-status` leaves the health columns null: that night did not ask, nothing changed."""
+def test_a_night_without_health_status_is_not_a_health_change_and_hides_none(tmp_path):
+    """`--no-health-status` leaves the health columns null: that night did not ask, nothing changed; the next
+    night with health is compared with the last one that had it."""
     db, root = tmp_path / "w.duckdb", tmp_path / "data"
     unasked = instance("a")
     del unasked["instanceStatus"], unasked["systemStatus"]
     load_records(db, root, DAY1, {"us-east-1": [instance("a"), instance("b")]})
     load_records(db, root, DAY2, {"us-east-1": [unasked, instance("b", health="impaired")]})
     load_records(db, root, DAY3, {"us-east-1": [instance("a", system_health="impaired"), instance("b", health="impaired")]})
-    assert query(db, "select snapshot_date, instance_name, field, old_value, new_value from instance_field_changes "
-                     "order by all") == [(DAY2, "b", "instance_status", "ok", "impaired")]
+    assert query(db, "select snapshot_date, previous_date, instance_name, field, old_value, new_value "
+                     "from instance_field_changes order by all") == [
+        (DAY2, DAY1, "b", "instance_status", "ok", "impaired"),
+        (DAY3, DAY1, "a", "system_status", "ok", "impaired"),  # across the night without health
+    ]
     assert query(db, "select snapshot_date, name, instance_status, system_status from instances where name = 'a' "
                      "order by all") == [(DAY1, "a", "ok", "ok"), (DAY2, "a", None, None), (DAY3, "a", "ok", "impaired")]
