@@ -83,9 +83,19 @@ def extraction_metadata(totals):
     }
 
 
+# Values real Lightsail answers with that the model does not list: recorded in the metadata like any unseen value,
+# but not worth a warning every night (the model says Public/Private; real ports say public/private).
+ANSWERED_BY_LIGHTSAIL = {"networking.ports[].accessType": frozenset({"public", "private"})}
+
+
 def extraction_warnings(totals):
-    """What an operator should read in the run's log: the manifest's warnings, then schema drift, one line each."""
-    unknown, enums = _drift(totals)
+    """What an operator should read in the run's log: the manifest's warnings, then schema drift, one line each
+    (values Lightsail is known to answer with, ANSWERED_BY_LIGHTSAIL, are left out)."""
+    surprising = {
+        path: {value: rows for value, rows in values.items() if value not in ANSWERED_BY_LIGHTSAIL.get(path, ())}
+        for path, values in totals["unseen_enum_values"].items()
+    }
+    unknown, enums = _drift({**totals, "unseen_enum_values": {p: v for p, v in surprising.items() if v}})
     lines = list(totals["warnings"])
     if unknown:
         lines.append("unknown fields (schema drift): " + "; ".join(unknown))

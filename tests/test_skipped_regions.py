@@ -122,3 +122,17 @@ def test_a_clean_manifest_has_nothing_to_warn_about():
     metadata = {k: getattr(v, "value", v) for k, v in extraction_metadata(totals).items()}
     assert (metadata["skipped_regions"], metadata["warnings"], metadata["unknown_fields"], metadata["unseen_enum_values"]) == (
         "none", "none", "none", "none")
+
+
+def test_values_lightsail_is_known_to_answer_with_are_recorded_but_not_warned_about():
+    """Real ports say accessType public/private where the model says Public/Private: every night, on every fleet."""
+    region = {"account": "a", "region": "eu-west-2", "status": "ok", "received": 3, "loaded": 3, "quarantined": 0,
+              "unknown_fields": {}, "unseen_enum_values": {"networking.ports[].accessType": {"public": 5, "private": 1}}}
+    totals = extraction_totals({"regions": [region]})
+    assert extraction_warnings(totals) == []
+    metadata = {k: getattr(v, "value", v) for k, v in extraction_metadata(totals).items()}
+    assert metadata["unseen_enum_values"] == "- `networking.ports[].accessType`: `private` (1), `public` (5)"
+    region["unseen_enum_values"]["networking.ports[].accessType"]["shared"] = 2
+    assert extraction_warnings(extraction_totals({"regions": [region]})) == [
+        "unseen enum values: networking.ports[].accessType: shared (2)"
+    ]
