@@ -108,13 +108,17 @@ def _counts_reconcile(con, table, snapshot_date, manifest, _thresholds):
 
 
 def _instance_count_drop(con, table, snapshot_date, _manifest, thresholds):
-    compared = [c for c in status.region_changes(con, snapshot_date) if c["prev_date"] is not None]
+    """Counts are over the regions compared: a region's first snapshot has nothing to drop from."""
+    changes = status.region_changes(con, snapshot_date)
+    compared = [c for c in changes if c["prev_date"] is not None]
     share = thresholds.max_instance_drop_share
     dropped = [c for c in compared if c["previous"] and (c["previous"] - c["current"]) / c["previous"] > share]
     previous, current = sum(c["previous"] for c in compared), sum(c["current"] for c in compared)
     return dg.AssetCheckResult(
         asset_key=table, check_name="instance_count_drop", passed=not dropped, severity=WARN,
         metadata={
+            "regions_compared": len(compared),
+            "regions_first_snapshot": len(changes) - len(compared),
             "previous_instances": previous,
             "current_instances": current,
             "max_drop_share": share,

@@ -14,8 +14,10 @@ def freshness(con, now, fresh_hours):
     """Fails (ERROR) when no snapshot was loaded within `fresh_hours`; WARNs when some regions lag behind.
 
     A region lags when its last load is older than the window although runs still try it (it was attempted
-    within the window and failed). One that no run has tried within the window was taken out of the
-    configuration: it is listed as `not_extracted_recently`, and does not warn night after night.
+    within the window and failed): `lagging_regions`. One that no run has tried within the window was taken
+    out of the configuration: it is listed as `not_extracted_recently`, and does not warn night after night.
+    `stale_regions` is what `status` and report_stale_regions call stale (the latest attempt failed, whatever
+    the hour), shown for reference: a region failed last night lags only once the window has passed.
     """
     rows = []
     cutoff = now - dt.timedelta(hours=fresh_hours)
@@ -37,12 +39,22 @@ def freshness(con, now, fresh_hours):
         "latest_loaded_at": latest.isoformat() if latest else "never",
         "hours_since": round((now - latest).total_seconds() / 3600, 1) if latest else -1.0,
         "fresh_hours": fresh_hours,
-        "stale_regions": "; ".join(stale) or "none",
+        "lagging_regions": "; ".join(stale) or "none",
+        "stale_regions": _stale_regions(con),
         "not_extracted_recently": "; ".join(text for text, tried in old if not tried) or "none",
     }
     if latest is None or latest < cutoff:
         return dg.AssetCheckResult(passed=False, severity=ERROR, metadata=metadata)
     return dg.AssetCheckResult(passed=not stale, severity=WARN, metadata=metadata)
+
+
+def _stale_regions(con):
+    if not status.has_table(con, "extraction_runs") or not con.execute(
+        "select count(*) from duckdb_views() where view_name = 'report_stale_regions'"
+    ).fetchone()[0]:
+        return "none"
+    rows = con.execute("select region, account_id from report_stale_regions order by all").fetchall()
+    return "; ".join(f"{region} ({account})" for region, account in rows) or "none"
 
 
 @dg.asset_check(

@@ -59,7 +59,8 @@ def test_a_clean_load_passes_every_check_with_its_numbers(loaded):
     assert _value(results[("instances", "counts_reconcile")], "received") == FLEET.fleet_size
     assert _value(results[("quarantine", "quarantined_records")], "quarantined") == 0
     assert _value(results[("instances", "schema_drift")], "fields") == "none"
-    assert _value(results[("instances", "instance_count_drop")], "previous_instances") == 0  # first snapshot
+    drop = results[("instances", "instance_count_drop")]  # first snapshot of every region: nothing compared
+    assert [_value(drop, k) for k in ("regions_compared", "regions_first_snapshot", "previous_instances")] == [0, 3, 0]
     assert blocking_failures(results.values()) == []
 
 
@@ -127,13 +128,13 @@ def test_freshness_fails_after_the_window_and_warns_on_a_lagging_region(loaded):
     con, _ = loaded
     loaded_at = con.execute("select max(loaded_at) from snapshots").fetchone()[0]
     fresh = freshness(con, loaded_at + dt.timedelta(hours=1), 36)
-    assert (fresh.passed, _value(fresh, "hours_since"), _value(fresh, "stale_regions")) == (True, 1.0, "none")
+    assert (fresh.passed, _value(fresh, "hours_since"), _value(fresh, "lagging_regions")) == (True, 1.0, "none")
     late = freshness(con, loaded_at + dt.timedelta(hours=37), 36)
     assert (late.passed, late.severity.value, _value(late, "hours_since")) == (False, "ERROR", 37.0)
     con.execute("update snapshots set loaded_at = loaded_at - interval 2 days where region = 'eu-west-2'")
     lagging = freshness(con, loaded_at + dt.timedelta(hours=1), 36)
     assert (lagging.passed, lagging.severity.value) == (False, "WARN")
-    assert _value(lagging, "stale_regions").startswith(f"eu-west-2 ({FLEET.account_id}, ")
+    assert _value(lagging, "lagging_regions").startswith(f"eu-west-2 ({FLEET.account_id}, ")
 
 
 def test_freshness_does_not_warn_about_a_region_no_run_tries_any_more(tmp_path):
@@ -147,7 +148,7 @@ def test_freshness_does_not_warn_about_a_region_no_run_tries_any_more(tmp_path):
         con.execute("update extraction_runs set started_at = started_at - interval 3 days where run_id = 'old'")
         now = con.execute("select max(loaded_at) from snapshots").fetchone()[0] + dt.timedelta(hours=1)
         retired = freshness(con, now, 36)
-        assert (retired.passed, _value(retired, "stale_regions")) == (True, "none")
+        assert (retired.passed, _value(retired, "lagging_regions")) == (True, "none")
         assert _value(retired, "not_extracted_recently").startswith(f"eu-west-2 ({ACCOUNT}, ")
         columns, rows = region_status(con, now)
         by_region = {row[columns.index("region")]: row[columns.index("freshness")] for row in rows}
@@ -157,7 +158,7 @@ def test_freshness_does_not_warn_about_a_region_no_run_tries_any_more(tmp_path):
         con.execute("insert into extraction_runs by name select * replace ('eu-west-2' as region) from extraction_runs where run_id = 'new'")
         lagging = freshness(con, now, 36)
         assert (lagging.passed, lagging.severity.value) == (False, "WARN")
-        assert _value(lagging, "stale_regions").startswith(f"eu-west-2 ({ACCOUNT}, ")
+        assert _value(lagging, "lagging_regions").startswith(f"eu-west-2 ({ACCOUNT}, ")
     finally:
         con.close()
 
@@ -169,3 +170,20 @@ def test_freshness_fails_on_an_empty_warehouse(tmp_path):
     finally:
         con.close()
     assert (result.passed, result.severity.value, _value(result, "latest_loaded_at")) == (False, "ERROR", "never")
+
+
+def test_freshness_shows_the_regions_status_calls_stale_even_inside_the_window(tmp_path):
+    """A region that failed last night is stale (status, report_stale_regions) before it lags behind the window."""
+    db = tmp_path / "warehouse.duckdb"
+    load_records(db, tmp_path, dt.date(2026, 12, 1), {"us-east-1": [], "eu-west-2": []}, run_id="first")
+    load_records(db, tmp_path, dt.date(2026, 12, 2), {"us-east-1": [], "eu-west-2": "AccessDenied"}, run_id="second")
+    con = connect(db)
+    try:
+        now = con.execute("select max(loaded_at) from snapshots").fetchone()[0] + dt.timedelta(hours=1)
+        result = freshness(con, now, 36)
+        reported = con.execute("select region, account_id from report_stale_regions").fetchall()
+    finally:
+        con.close()
+    assert reported == [("eu-west-2", ACCOUNT)]
+    assert (result.passed, _value(result, "lagging_regions"), _value(result, "stale_regions")) == (
+        True, "none", f"eu-west-2 ({ACCOUNT})")

@@ -290,7 +290,8 @@ def test_a_failed_check_is_printed_even_when_the_run_succeeds(tmp_path, capsys):
             ]) == 0
     checks = [line for line in capsys.readouterr().err.splitlines() if line.startswith("check: ")]
     assert checks == [
-        "check: instances:instance_count_drop (warning): previous_instances=120, current_instances=30, "
+        "check: instances:instance_count_drop (warning): regions_compared=1, regions_first_snapshot=0, "
+        "previous_instances=120, current_instances=30, "
         "max_drop_share=0.2, dropped_regions=us-east-1: 120 on 2026-12-01 -> 30"
     ]
 
