@@ -249,3 +249,13 @@ def test_a_night_without_health_status_is_not_a_health_change_and_hides_none(tmp
     ]
     assert query(db, "select snapshot_date, name, instance_status, system_status from instances where name = 'a' "
                      "order by all") == [(DAY1, "a", "ok", "ok"), (DAY2, "a", None, None), (DAY3, "a", "ok", "impaired")]
+
+
+def test_a_closed_rule_covered_by_two_new_ones_is_widened_into_the_narrowest_and_the_other_is_opened(tmp_path):
+    db, root = tmp_path / "w.duckdb", tmp_path / "data"
+    load_records(db, root, DAY1, {"us-east-1": [instance("a", ports=[port(80)])]})
+    load_records(db, root, DAY2, {"us-east-1": [instance("a", ports=[port(0, 65535), port(80, 90)])]})
+    assert query(db, "select change, old_value, new_value from firewall_rule_changes order by all") == [
+        ("opened", None, "inbound tcp 0-65535 from 0.0.0.0/0"),
+        ("widened", "inbound tcp 80 from 0.0.0.0/0", "inbound tcp 80-90 from 0.0.0.0/0"),
+    ]

@@ -1,7 +1,8 @@
 -- Firewall rules opened, closed, widened, narrowed or changed between consecutive complete snapshots of an instance.
 -- A rule is known by direction, protocol and port range. The same rule with more sources (CIDRs or aliases) is
 -- widened, with fewer narrowed, with some added and some removed changed; a closed rule replaced by one whose
--- range and sources cover it (e.g. tcp 80 -> tcp 80-90) is widened.
+-- range and sources cover it (e.g. tcp 80 -> tcp 80-90) is widened: into the narrowest such rule, the others
+-- stay opened.
 create or replace view firewall_rule_changes as
 with rules_of as (
     select
@@ -58,6 +59,11 @@ range_widened as (
     where cl.change = 'closed' and op.change = 'opened' and cl.protocol not in ('icmp', 'icmpv6')
         and op.from_port <= cl.from_port and op.to_port >= cl.to_port
         and list_has_all(op.new_sources, cl.old_sources)
+    qualify row_number() over (
+        partition by cl.account_id, cl.region, cl.snapshot_date, cl.instance_arn, cl.access_direction, cl.protocol,
+                     cl.from_port, cl.to_port
+        order by op.to_port - op.from_port, op.from_port
+    ) = 1
 ),
 unpaired as (
     select d.*
