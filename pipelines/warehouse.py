@@ -94,9 +94,11 @@ def _process_name(pid):
     except OSError:
         return ""
     words = argv.split()
+    if words:  # the program by its name: a long install path would crowd out the arguments that say what it is
+        words[0] = os.path.basename(words[0])
     shown = " ".join(words)
-    if len(shown) > 120:  # cut at a word, and say so
-        shown = shown[:120].rsplit(" ", 1)[0] + " ..."
+    if len(shown) > 160:  # cut at a word, and say so
+        shown = shown[:160].rsplit(" ", 1)[0] + " ..."
     return ": " + shown
 
 
