@@ -1,5 +1,6 @@
 -- Regions whose extraction failed for a snapshot newer than their last good one: current_* views still show the
--- last good snapshot. `stale_since` is the first such failed snapshot, `failing_since` when it was attempted.
+-- last good snapshot. `stale_since` is the first such failed snapshot date, `failing_since` the time of the first
+-- failed attempt among them (a backfill of an older date attempted later does not move it).
 -- A `skipped` region (no Lightsail there) is not a failure and never stale; nor is one in superseded_failures
 -- (recorded under an account id a later good attempt corrected).
 create or replace view report_stale_regions as

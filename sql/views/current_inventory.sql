@@ -1,4 +1,5 @@
--- One row per current instance: identity, hardware, storage, networking, state and tags in one place.
+-- One row per current instance: identity, hardware, storage, networking, state and tags in one place. `tags` is a
+-- map of key to value (NULL for a key-only tag, '' for an empty value).
 create or replace view current_inventory as
 with storage as (
     select snapshot_date, account_id, region, instance_arn,
@@ -8,10 +9,13 @@ with storage as (
     from current_disks
     group by all
 ),
-tags as (
+tags as (  -- a key given twice (AWS should not send that) keeps its first value here; all are in current_instance_tags
     select snapshot_date, account_id, region, instance_arn,
-           map(list(key order by tag_index), list(coalesce(value, '') order by tag_index)) as tags
-    from current_instance_tags
+           map(list(key order by tag_index), list(value order by tag_index)) as tags
+    from (
+        select * from current_instance_tags
+        qualify row_number() over (partition by snapshot_date, account_id, region, instance_arn, key order by tag_index) = 1
+    )
     group by all
 ),
 open_ports as (

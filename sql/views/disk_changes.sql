@@ -1,10 +1,11 @@
 -- Disks attached to or detached from an instance between consecutive complete snapshots.
--- A disk is known by its ARN; the system disk, which has none, by its path.
+-- A disk is known by its ARN; the system disk, which has none, by its path (or, without one, as the system disk).
 create or replace view disk_changes as
 with disks_of as (
     select
         snapshot_date, account_id, region, instance_arn,
-        coalesce(arn, 'system disk ' || path) as disk_key,
+        coalesce(arn, 'system disk ' || path, case when is_system_disk then 'system disk' end, 'disk ' || name,
+                 'disk #' || disk_index) as disk_key,
         coalesce(name, 'system disk') || ' (' || size_in_gb || ' GB, ' || coalesce(path, '?') || ')' as disk
     from disks
 ),

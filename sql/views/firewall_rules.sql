@@ -1,5 +1,6 @@
 -- One row per firewall rule of every snapshot, its sources gathered: IPv4 CIDRs, IPv6 CIDRs and CIDR list aliases.
--- `sources` is all three sorted together; `ports` reads 'tcp 22', 'tcp 0-65535' or 'icmp 8/-1' (type/code);
+-- `sources` is all three sorted together; `ports` reads 'tcp 22', 'tcp 0-65535' or 'icmp 8/-1' (type/code), or just
+-- the protocol when the ports are missing;
 -- `rule` reads e.g. 'inbound tcp 22 from 0.0.0.0/0, ::/0'.
 create or replace view firewall_rules as
 with cidrs as (
@@ -34,11 +35,11 @@ ported as (
     select
         *,
         list_sort(cidrs || ipv6_cidrs || cidr_list_aliases) as sources,
-        protocol || ' ' || case
+        coalesce(protocol, '?') || coalesce(' ' || case
             when protocol in ('icmp', 'icmpv6') then from_port || '/' || to_port
             when from_port = to_port then from_port::varchar
             else from_port || '-' || to_port
-        end as ports
+        end, '') as ports
     from rules
 )
 select *, access_direction || ' ' || ports || ' from ' || coalesce(nullif(array_to_string(sources, ', '), ''), 'nobody') as rule
