@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 
 import boto3
@@ -11,6 +12,7 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 _LIGHTSAIL_OVERRIDES = ("AWS_ENDPOINT_URL_LIGHTSAIL", "AWS_ENDPOINT_URL")
 _STS_OVERRIDES = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
 STS_REGION = "us-east-1"  # where AssumeRole goes when the base profile names no region
+ACCOUNT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # an account's name is a folder name in the landing zone
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Account:
     account_id: str | None = None
 
     def __post_init__(self):
+        if not re.match(ACCOUNT_NAME, self.name or ""):
+            raise ValueError(f"account name {self.name!r}: use letters, digits, '.', '_' or '-' (it names the account's "
+                             "folders), starting with a letter or digit, at most 64 characters")
         if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise ValueError(f"account {self.name!r}: {self.account_id!r} is not an AWS account id (12 digits)")
         in_role = account_of_role(self.role_arn)

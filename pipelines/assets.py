@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.checks import TABLE_CHECKS, CheckThresholds, blocking_failures, run_table_checks
 from pipelines.landing import prune_runs, run_to_load
-from pipelines.load import load_run
+from pipelines.load import load_run, publish_reader
 from pipelines.metadata import (
     column_schema, extraction_metadata, extraction_totals, extraction_warnings, region_table, run_summary,
 )
@@ -101,13 +101,16 @@ def warehouse_tables(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     con = warehouse.connect()
     try:
         try:
-            inserted = load_run(con, folder, manifest, before_commit=check)
+            inserted = load_run(con, folder, manifest, before_commit=check, publish=False)
         except _RolledBack:
             yield from results
             raise dg.Failure(
                 f"snapshot {snapshot_date} rolled back, the previous data stays current: blocking checks failed: "
                 + ", ".join(blocking_failures(results))
             ) from None
+        unpublished = publish_reader(con)
+        if unpublished:
+            context.log.warning(f"the snapshot is loaded, but the reader copy was not refreshed: {unpublished}")
         yield from _materializations(con, snapshot_date, manifest, inserted)
         yield from results
     finally:

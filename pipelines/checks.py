@@ -20,13 +20,13 @@ class CheckThresholds(dg.ConfigurableResource):
     """When the checks of a night warn or fail."""
 
     max_instance_drop_share: float = Field(
-        default=0.2, description="Warn when a region lost more than this share of its instances since its previous snapshot."
+        default=0.2, ge=0, le=1, description="Warn when a region lost more than this share of its instances since its previous snapshot."
     )
-    quarantine_warn_records: int = Field(default=0, description="Warn when more records than this were quarantined.")
+    quarantine_warn_records: int = Field(default=0, ge=0, description="Warn when more records than this were quarantined.")
     quarantine_error_share: float = Field(
-        default=0.05, description="Fail (and roll the load back) when more than this share of received records was quarantined."
+        default=0.05, ge=0, le=1, description="Fail (and roll the load back) when more than this share of received records was quarantined."
     )
-    fresh_hours: float = Field(default=36.0, description="Fail when no snapshot was loaded within this many hours.")
+    fresh_hours: float = Field(default=36.0, gt=0, description="Fail when no snapshot was loaded within this many hours.")
 
 
 def _spec(table, name, description, blocking=True):

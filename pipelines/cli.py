@@ -19,9 +19,9 @@ DEMO_ACCOUNT = "123456789012"
 class CliError(Exception):
     """A mistake the operator can fix: printed as one line and its hint, never as a traceback."""
 
-    def __init__(self, message, hint="see `lightsail-warehouse COMMAND --help`"):
+    def __init__(self, message, hint="see `lightsail-warehouse COMMAND --help`", code=1):
         super().__init__(message)
-        self.hint = hint
+        self.hint, self.code = hint, code
 
 
 def main(argv=None):
@@ -39,7 +39,7 @@ def main(argv=None):
         name = "error" if isinstance(error, CliError) else f"error: {type(error).__name__}"
         print(f"{name}: {error}", file=sys.stderr)
         print(f"hint: {getattr(error, 'hint', 'rerun with --debug for the full traceback')}", file=sys.stderr)
-        return 1
+        return getattr(error, "code", 1)
 
 
 def _parser():
@@ -48,6 +48,7 @@ def _parser():
     common = argparse.ArgumentParser(add_help=False)  # `--debug` is also accepted after the command
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
     sub = _Commands(parser.add_subparsers(dest="command", required=True), common)
+    _DB = os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb")  # noqa: N806 (a default, like a constant)
 
     run = sub.add_parser("run", help="snapshot the fleet into the warehouse (the main job)")
     _warehouse_args(run)
@@ -67,29 +68,29 @@ def _parser():
     demo.set_defaults(func=cmd_demo)
 
     status = sub.add_parser("status", help="the last runs and, per region, the data the warehouse holds")
-    status.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    status.add_argument("--db", type=_path, default=_DB, help=f"DuckDB file (default {_DB})")
     status.add_argument("--runs", type=_at_least(0), default=5, help="how many recent runs to list (default 5)")
     status.add_argument("--format", choices=["table", "json"], default="table")
     status.set_defaults(func=cmd_status)
 
     report = sub.add_parser("report", help="print a report (a `report_*` view); without NAME, list them")
     report.add_argument("name", nargs="?", help="report name, e.g. firewall_exposure (report_ prefix optional)")
-    report.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    report.add_argument("--db", type=_path, default=_DB, help=f"DuckDB file (default {_DB})")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.set_defaults(func=cmd_report)
 
     export = sub.add_parser("export", help="write every table as Parquet, partitioned by snapshot date")
     export.add_argument("dir", help="output folder; DIR/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet")
     export.add_argument("--format", choices=["parquet"], default="parquet")
-    export.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    export.add_argument("--db", type=_path, default=_DB, help=f"DuckDB file (default {_DB})")
     export.add_argument("--all-history", action="store_true", help="every snapshot, not only the current one")
     export.set_defaults(func=cmd_export)
 
     replay = sub.add_parser("replay", help="rebuild a run's snapshot in the warehouse from its raw pages (no AWS call)")
     replay.add_argument("run", help="run id (a folder under DATA_DIR/runs/<date>/)")
-    replay.add_argument("--db", default=os.environ.get("LIGHTSAIL_WAREHOUSE_DB", "data/warehouse.duckdb"), help="DuckDB file")
+    replay.add_argument("--db", type=_path, default=_DB, help=f"DuckDB file (default {_DB})")
     data_dir = os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", "data")
-    replay.add_argument("--data-dir", default=data_dir, help=f"raw landing folder the run wrote to (default {data_dir})")
+    replay.add_argument("--data-dir", type=_path, default=data_dir, help=f"raw landing folder the run wrote to (default {data_dir})")
     replay.set_defaults(func=cmd_replay)
 
     prune = sub.add_parser("prune", help="remove raw pages and staging of old snapshot dates (the warehouse keeps their rows)")
@@ -126,6 +127,7 @@ class _Commands:
         self.subparsers, self.common = subparsers, common
 
     def add_parser(self, name, **kwargs):
+        kwargs.setdefault("description", kwargs.get("help"))
         return self.subparsers.add_parser(name, parents=[self.common], **kwargs)
 
 
@@ -133,8 +135,8 @@ def _warehouse_args(parser, db="data/warehouse.duckdb", data_dir="data", env=Tru
     if env:
         db = os.environ.get("LIGHTSAIL_WAREHOUSE_DB", db)
         data_dir = os.environ.get("LIGHTSAIL_WAREHOUSE_DATA_DIR", data_dir)
-    parser.add_argument("--db", default=db, help=f"DuckDB file (default {db})")
-    parser.add_argument("--data-dir", default=data_dir, help=f"raw landing and staging folder (default {data_dir})")
+    parser.add_argument("--db", type=_path, default=db, help=f"DuckDB file (default {db})")
+    parser.add_argument("--data-dir", type=_path, default=data_dir, help=f"raw landing and staging folder (default {data_dir})")
     parser.add_argument("--date", type=_date, default=None, help="snapshot date, YYYY-MM-DD (default: today, UTC)")
 
 
@@ -215,8 +217,17 @@ def _check_profile(given):
         raise CliError(
             f"AWS profile {name!r} ({source}) is not in the AWS config or credentials files",
             hint=f"profiles found: {', '.join(sorted(known))}" if known else
-            "no profile is configured (~/.aws/config, ~/.aws/credentials); unset AWS_PROFILE to use the default chain",
+            "no profile is configured (~/.aws/config, ~/.aws/credentials); "
+            + ("unset AWS_PROFILE" if source == "AWS_PROFILE" else "leave --profile out") + " to use the default chain",
         )
+
+
+def _path(text):
+    """A file or folder path; an empty one (a variable set to nothing) would land in the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty path (is LIGHTSAIL_WAREHOUSE_DB or LIGHTSAIL_WAREHOUSE_DATA_DIR set to nothing?)")
+    return text
 
 
 def _region_list(text):
@@ -280,10 +291,13 @@ def cmd_run(args, show_summary=True):
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
         findings=findings, warnings=warnings, outcome=outcome,
     )
-    # Every committed load publishes the reader copy: a fresh one means this run changed the warehouse
-    # (a partial snapshot fails the run but loads the regions that succeeded).
+    # Whether this run changed the warehouse (a partial snapshot fails the run but loads the regions that succeeded;
+    # an interrupt can land after the COMMIT): its record is in extraction_runs. When the file cannot be read at
+    # once, a reader copy published since the start tells.
     copy = reader_path(args.db)
-    loaded = copy.exists() and copy.stat().st_mtime >= started
+    published = copy.exists() and copy.stat().st_mtime >= started
+    loaded = _run_committed(args.db, outcome.get("run_id"))
+    loaded = published if loaded is None else loaded
     interrupted = not ok and ("ExecutionInterrupted" in message or "Query interrupted" in message)
     code = 0 if ok else 130 if interrupted else 1
     try:  # what is printed from here on is a report: a closed pipe must not turn a failed run into exit 0
@@ -294,7 +308,14 @@ def cmd_run(args, show_summary=True):
             print(f"warning: {line}", file=sys.stderr)
         for line in findings:
             print(f"check: {line}", file=sys.stderr)
-        if code == 130 and outcome.get("folder") is not None and not loaded:
+        if loaded and not published and code != 130:
+            print(f"warning: the reader copy {copy} was not refreshed (it needs room for a second copy of the "
+                  "warehouse): readers of it see the previous load until the next one; --debug shows why", file=sys.stderr)
+        if code == 130 and loaded:
+            unpublished = "" if published else "; its reader copy was not refreshed"
+            print(f"error: interrupted after the load committed: snapshot {snapshot_date} is in the warehouse "
+                  f"(its checks may not have been reported{unpublished})", file=sys.stderr)
+        elif code == 130 and outcome.get("folder") is not None:
             print("error: interrupted during the load: the warehouse was not changed (the transaction rolled back); "
                   "the extraction is complete", file=sys.stderr)
             print(f"hint: load it without asking AWS again: {_replay_command(args, outcome['folder'])}", file=sys.stderr)
@@ -308,6 +329,28 @@ def cmd_run(args, show_summary=True):
         for stream in (sys.stdout, sys.stderr):  # nobody reads them: later writes (at exit too) go nowhere
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     return code
+
+
+def _run_committed(db, run_id):
+    """Whether the warehouse holds run `run_id`'s record, i.e. its load committed; None when that cannot be read."""
+    import duckdb
+
+    from pipelines.warehouse import WarehouseLocked, connect
+
+    if not run_id or not Path(db).exists():
+        return False if run_id else None
+    try:
+        con = connect(db, read_only=True, lock_timeout_s=2.0)
+    except (WarehouseLocked, duckdb.Error, OSError):
+        return None
+    try:
+        if not con.execute("select count(*) from duckdb_tables() where table_name = 'extraction_runs'").fetchone()[0]:
+            return False
+        return con.execute("select count(*) from extraction_runs where run_id = ?", [run_id]).fetchone()[0] > 0
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 def _run_failure_hint(args, folder, message, loaded):
@@ -444,6 +487,8 @@ def cmd_export(args):
 
 
 def cmd_replay(args):
+    import duckdb
+
     from pipelines.landing import find_run
     from pipelines.replay import replay_run
     from pipelines.warehouse import connect
@@ -461,9 +506,14 @@ def cmd_replay(args):
     if not any(r["status"] == "ok" for r in manifest["regions"]):
         raise CliError(f"no region of run {args.run} was extracted: there is nothing to replay",
                        hint="`lightsail-warehouse status` shows why its regions failed")
-    con = connect(args.db)
+    con, started = connect(args.db), dt.datetime.now(dt.timezone.utc)
     try:
         manifest, inserted = replay_run(con, args.data_dir, args.run)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        committed = _replay_committed(con, args.run, started)
+        raise CliError("interrupted: " + ("the replay had committed: the snapshot is loaded" if committed
+                       else "the replay stopped before its commit: the warehouse was not changed"),
+                       hint="run the replay again: it replaces the same snapshot", code=130) from None
     finally:
         con.close()
     replayed = [r for r in manifest["regions"] if r["status"] == "ok"]
@@ -471,6 +521,15 @@ def cmd_replay(args):
           f"{sum(r['pages'] for r in replayed)} raw pages of {len(replayed)} regions into {args.db}:")
     for name, n in inserted.items():
         print(f"  {name:<34} {n:>9} rows")
+
+
+def _replay_committed(con, run_id, started):
+    """Whether run `run_id`'s snapshot rows were loaded at or after `started` (this replay's commit went through)."""
+    try:
+        (loaded_at,) = con.execute("select max(loaded_at) from snapshots where run_id = ?", [run_id]).fetchone()
+    except duckdb.Error:
+        return False
+    return loaded_at is not None and loaded_at >= started
 
 
 def cmd_prune(args):
@@ -482,7 +541,7 @@ def cmd_prune(args):
     today = dt.datetime.now(dt.timezone.utc).date()
     removed = prune_runs(args.data_dir, args.keep_days, today, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb} {len(removed)} snapshot dates of run folders ({sum(size for _, size in removed) / 1e6:.1f} MB) "
+    print(f"{verb} {plural(len(removed), 'snapshot date')} of run folders ({sum(size for _, size in removed) / 1e6:.1f} MB) "
           f"older than {today - dt.timedelta(days=args.keep_days)} under {Path(args.data_dir) / 'runs'}")
     for folder, size in removed:
         print(f"  {folder}  {size / 1e6:.1f} MB")

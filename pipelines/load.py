@@ -8,12 +8,16 @@ commit, a read-only copy is published for readers (`pipelines.warehouse.publish_
 
 import contextlib
 import datetime as dt
+import logging
 
+import duckdb
 import pyarrow as pa
 
 from pipelines.staging import staged_files
 from pipelines.warehouse import create_views, ensure_tables, publish_reader_copy, q
 from schemas import INSTANCE_TABLES, TABLES
+
+log = logging.getLogger(__name__)
 
 
 def load_run(con, folder, manifest, before_commit=None, publish=True, tables=TABLES):
@@ -34,8 +38,20 @@ def load_run(con, folder, manifest, before_commit=None, publish=True, tables=TAB
     with _insertion_order_free(con):
         inserted = _load(con, folder, manifest, loaded, scope, before_commit, tables)
     if publish:
-        publish_reader_copy(con)
+        publish_reader(con)
     return inserted
+
+
+def publish_reader(con):
+    """Publish the reader copy after a commit; the load stands if that fails (the copy needs room for a second
+    warehouse file): returns None, or why the copy was not refreshed (readers of it see the previous load)."""
+    try:
+        publish_reader_copy(con)
+    except (OSError, duckdb.Error) as error:
+        reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
+        log.warning("the warehouse is loaded, but its reader copy was not refreshed: %s", reason)
+        return reason
+    return None
 
 
 @contextlib.contextmanager
@@ -70,11 +86,21 @@ def _load(con, folder, manifest, loaded, scope, before_commit, tables):
             before_commit(con)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
     finally:
         con.unregister("_scope")
     return inserted
+
+
+def _rollback(con):
+    """Roll back what is still open. A failed or interrupted COMMIT has already ended the transaction (committed or
+    not: the caller asks the warehouse, see pipelines.cli): asking DuckDB to roll back then fails, and that
+    failure must not hide the error that got us here."""
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:
+        pass
 
 
 def _delete_scope(con, name):

@@ -140,7 +140,7 @@ class ProgressResource(dg.ConfigurableResource):
     """Where extraction progress goes: the run's log in Dagster, a stderr line in the CLI."""
 
     stderr: bool = Field(default=False, description="Write progress to stderr instead of the run's log.")
-    interval_s: float = Field(default=5.0, description="Seconds between two progress updates.")
+    interval_s: float = Field(default=5.0, ge=0.1, description="Seconds between two progress updates.")
 
     def reporter(self, log):
         emit = StderrLine() if self.stderr else (lambda text, _final: log.info(text))

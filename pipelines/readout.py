@@ -24,7 +24,9 @@ def open_for_reading(path):
         copy = reader_path(path)
         if not copy.exists():
             raise
-        print(f"(the warehouse is busy: reading {copy}, published by the last load)", file=sys.stderr)
+        published = dt.datetime.fromtimestamp(copy.stat().st_mtime, dt.timezone.utc)
+        print(f"(the warehouse is busy: reading {copy}, published {published:%Y-%m-%d %H:%M:%S} UTC; "
+              "a load still running, or one whose copy could not be written, is not in it)", file=sys.stderr)
         return connect(copy, read_only=True)
 
 

@@ -6,10 +6,10 @@ import os
 import dagster as dg
 from pydantic import Field
 
-from pipelines.accounts import Account
+from pipelines.accounts import ACCOUNT_NAME, Account
 from pipelines.extract import ClientSettings
 from pipelines.landing import MAX_KEEP_DAYS, check_keep_days
-from pipelines.regions import select_regions
+from pipelines.regions import RegionError, select_regions
 from pipelines.snapshot import RunPlan
 from pipelines.warehouse import connect, earlier_account_ids
 
@@ -17,7 +17,9 @@ from pipelines.warehouse import connect, earlier_account_ids
 class AccountConfig(dg.Config):
     """One account to read: a named profile, or a role assumed from the base credentials."""
 
-    name: str
+    name: str = Field(
+        pattern=ACCOUNT_NAME, description="Label of the account's folders and logs: letters, digits, '.', '_' or '-'."
+    )
     profile: str | None = None
     role_arn: str | None = None
     external_id: str | None = None
@@ -29,15 +31,19 @@ class LightsailResource(dg.ConfigurableResource):
 
     regions: list[str] = Field(default=[], description="Regions to read; empty = LIGHTSAIL_WAREHOUSE_REGIONS, else every region GetRegions lists.")
     profile: str | None = Field(default=None, description="AWS profile for the base credentials.")
-    endpoint_url: str | None = Field(default=None, description="Endpoint override; AWS_ENDPOINT_URL_LIGHTSAIL also works.")
+    endpoint_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/]+", description="Endpoint override (http:// or https://); AWS_ENDPOINT_URL_LIGHTSAIL also works."
+    )
     account_id: str | None = Field(default=None, description="Account id of the default account (else STS, else the ARNs served).")
     accounts: list[AccountConfig] = Field(default=[], description="Accounts to read; empty = the default credentials only.")
-    retry_mode: str = Field(default="standard", description="botocore retry mode: standard or adaptive.")
-    max_attempts: int = Field(default=10, description="botocore max attempts per request, retries included.")
-    page_retries: int = Field(default=8, description="Times a page is asked for again (from its token) after botocore gave up on a throttle, 5xx or dropped connection (not when the endpoint never answered at all).")
-    page_backoff_s: float = Field(default=1.0, description="Base seconds of the jittered exponential back-off between those page retries.")
+    retry_mode: str = Field(
+        default="standard", pattern="^(standard|adaptive|legacy)$", description="botocore retry mode: standard, adaptive or legacy."
+    )
+    max_attempts: int = Field(default=10, ge=1, le=100, description="botocore max attempts per request, retries included.")
+    page_retries: int = Field(default=8, ge=0, description="Times a page is asked for again (from its token) after botocore gave up on a throttle, 5xx or dropped connection (not when the endpoint never answered at all).")
+    page_backoff_s: float = Field(default=1.0, ge=0, description="Base seconds of the jittered exponential back-off between those page retries.")
     include_health_status: bool = Field(default=True, description="Ask GetInstances for instanceStatus/systemStatus.")
-    max_workers: int = Field(default=8, description="(account, region) pairs read in parallel.")
+    max_workers: int = Field(default=8, ge=1, description="(account, region) pairs read in parallel.")
 
     def client_settings(self):
         return ClientSettings(
@@ -48,6 +54,10 @@ class LightsailResource(dg.ConfigurableResource):
     def account_list(self):
         if not self.accounts:
             return [Account(account_id=self.account_id)]
+        names = [a.name for a in self.accounts]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:  # each account's pages land in a folder of its name: two would overwrite each other
+            raise ValueError(f"lightsail.accounts: each account needs its own name; given more than once: {', '.join(twice)}")
         return [Account(**a.model_dump()) for a in self.accounts]
 
     def region_selection(self):
@@ -55,7 +65,12 @@ class LightsailResource(dg.ConfigurableResource):
 
         Called at run time only: discovery is an AWS call.
         """
-        configured = self.regions or os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "").split(",")
+        configured = self.regions
+        if not configured:
+            text = os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "")
+            configured = [r.strip() for r in text.split(",") if r.strip()]
+            if text.strip() and not configured:  # ' , ' would silently mean every region
+                raise RegionError(f"LIGHTSAIL_WAREHOUSE_REGIONS={text!r} names no region: give a,b or unset it to read every region")
         return select_regions([r.strip() for r in configured if r.strip()], self.client_settings(), self.account_list()[0])
 
     def region_list(self):
@@ -78,9 +93,9 @@ class LightsailResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file and the folder for raw pages and staging."""
 
-    path: str = Field(default="data/warehouse.duckdb", description="DuckDB file of the warehouse.")
-    data_dir: str = Field(default="data", description="Folder for raw landing and staged files.")
-    lock_timeout_s: float = Field(default=30.0, description="How long to wait for a DuckDB file another process holds.")
+    path: str = Field(default="data/warehouse.duckdb", min_length=1, description="DuckDB file of the warehouse.")
+    data_dir: str = Field(default="data", min_length=1, description="Folder for raw landing and staged files.")
+    lock_timeout_s: float = Field(default=30.0, ge=0, description="How long to wait for a DuckDB file another process holds.")
     keep_runs_days: int | None = Field(
         default=None, ge=0, le=MAX_KEEP_DAYS,
         description="After each successful load, remove raw pages and staging of snapshot dates older than this "

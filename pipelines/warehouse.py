@@ -1,5 +1,6 @@
 """The DuckDB warehouse: opening it safely, creating and migrating tables from `schemas/`, views from `sql/`."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -257,12 +258,17 @@ def publish_reader_copy(con):
     target = reader_path(path)
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    shutil.copyfile(path, tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    tmp.chmod(0o444)  # a read-write open would fail instead of leaving a WAL next to the copy
-    target.with_name(target.name + ".wal").unlink(missing_ok=True)
-    os.replace(tmp, target)
+    try:
+        shutil.copyfile(path, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        tmp.chmod(0o444)  # a read-write open would fail instead of leaving a WAL next to the copy
+        target.with_name(target.name + ".wal").unlink(missing_ok=True)
+        os.replace(tmp, target)
+    except BaseException:  # no half-written copy left behind (a full disk, an interrupt)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -678,3 +678,56 @@ def test_a_busy_port_for_the_local_endpoint_is_one_line_with_a_hint(capsys):
     assert capsys.readouterr().err.splitlines() == [
         f"error: port {port} is already in use", "hint: choose another --port, or --port 0 for a free one",
     ]
+
+
+def test_an_interrupt_after_the_commit_says_the_snapshot_is_loaded(endpoint, tmp_path, monkeypatch, capsys):
+    import duckdb
+
+    import pipelines.assets
+    from tests.test_load import _CommitFails
+
+    load_run = pipelines.assets.load_run
+
+    def interrupted_at_commit(con, *args, **kwargs):
+        return load_run(_CommitFails(con, duckdb.InterruptException("Query interrupted"), committed=True), *args, **kwargs)
+
+    monkeypatch.setattr(pipelines.assets, "load_run", interrupted_at_commit)
+    assert _run(endpoint, tmp_path, "--quiet") == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"error: interrupted after the load committed: snapshot {SNAPSHOT} is in the warehouse "
+                   "(its checks may not have been reported; its reader copy was not refreshed)"]
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        assert con.execute("select count(*) from current_instances").fetchone()[0] + \
+            con.execute("select count(*) from current_quarantine").fetchone()[0] == FLEET.fleet_size
+    finally:
+        con.close()
+
+
+def test_a_reader_copy_that_cannot_be_written_is_a_warning_of_a_run_that_loaded(endpoint, tmp_path, capsys):
+    from pipelines.warehouse import reader_path
+
+    blocked = reader_path(tmp_path / "w.duckdb").with_name("w.reader.duckdb.tmp")
+    blocked.mkdir(parents=True)
+    (blocked / "x").write_text("")
+    assert _run(endpoint, tmp_path, "--quiet") == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if "reader copy" in line] == [
+        f"warning: the reader copy {reader_path(tmp_path / 'w.duckdb')} was not refreshed (it needs room for a second copy "
+        "of the warehouse): readers of it see the previous load until the next one; --debug shows why",
+    ]
+    assert not any(line.startswith("error") for line in err)
+
+
+def test_empty_paths_and_region_lists_from_the_environment_are_refused(endpoint, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_DB", "")
+    with pytest.raises(SystemExit) as refused:
+        main(["status"])
+    assert refused.value.code == 2 and "argument --db: an empty path" in capsys.readouterr().err
+    monkeypatch.delenv("LIGHTSAIL_WAREHOUSE_DB")
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_REGIONS", " , ")
+    assert main(["run", "--endpoint-url", endpoint.url, "--db", str(tmp_path / "w.duckdb"),
+                 "--data-dir", str(tmp_path / "data"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "LIGHTSAIL_WAREHOUSE_REGIONS=' , ' names no region" in err
+    assert not (tmp_path / "data" / "runs").exists()

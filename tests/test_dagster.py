@@ -4,8 +4,12 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import re
+from pathlib import Path
 
 import dagster as dg
+import pydantic
+import pytest
 
 from pipelines import status
 from pipelines.assets import lightsail_raw_pages, warehouse_tables
@@ -257,3 +261,33 @@ def test_the_summary_of_a_second_night_counts_new_and_removed_instances(lightsai
         row = (f"| {FLEET.account_id} | {region} | {SNAPSHOT} | {len(before)} | {len(after)} "
                f"| +{len(after - before)} | -{len(before - after)} |")
         assert row in summary
+
+
+@pytest.mark.parametrize("resource, settings, says", [
+    (LightsailResource, {"retry_mode": "bogus"}, "retry_mode"),
+    (LightsailResource, {"max_attempts": 0}, "max_attempts"),
+    (LightsailResource, {"page_retries": -1}, "page_retries"),
+    (LightsailResource, {"page_backoff_s": -1}, "page_backoff_s"),
+    (LightsailResource, {"max_workers": 0}, "max_workers"),
+    (LightsailResource, {"endpoint_url": "not a url"}, "endpoint_url"),
+    (LightsailResource, {"accounts": [{"name": "../../evil"}]}, "accounts.0.name"),
+    (LightsailResource, {"accounts": [{"name": "/abs"}]}, "accounts.0.name"),
+    (WarehouseResource, {"lock_timeout_s": -5}, "lock_timeout_s"),
+    (WarehouseResource, {"path": ""}, "path"),
+    (CheckThresholds, {"max_instance_drop_share": -1}, "max_instance_drop_share"),
+    (CheckThresholds, {"quarantine_error_share": 5}, "quarantine_error_share"),
+    (CheckThresholds, {"fresh_hours": 0}, "fresh_hours"),
+    (ProgressResource, {"interval_s": 0}, "interval_s"),
+])
+def test_settings_that_cannot_work_are_refused_before_a_run_starts(resource, settings, says):
+    with pytest.raises(pydantic.ValidationError, match=re.escape(says)):
+        resource(**settings)
+
+
+def test_two_accounts_of_the_same_name_are_refused_before_anything_is_read(warehouse):
+    twice = LightsailResource(regions=["us-east-1"], accounts=[{"name": "ops", "profile": "a"}, {"name": "ops", "profile": "b"}])
+    with pytest.raises(ValueError, match="given more than once: ops"):
+        twice.plan(SNAPSHOT)
+    ok, error = run_job(twice, warehouse, SNAPSHOT)
+    assert not ok and "given more than once: ops" in error
+    assert not (Path(warehouse.data_dir) / "runs").exists()

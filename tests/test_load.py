@@ -3,6 +3,9 @@
 import dataclasses
 import datetime as dt
 
+import duckdb
+import pytest
+
 from pipelines.fake_endpoint import FakeLightsail
 from pipelines.load import load_run
 from pipelines.runner import run_job
@@ -146,3 +149,59 @@ def test_a_warehouse_file_named_after_a_reserved_catalog_opens_for_writing(tmp_p
         finally:
             con.close()
         assert query(tmp_path / f"{stem}.duckdb", "select x from t") == [(1,)]
+
+
+class _CommitFails:
+    """A warehouse connection whose COMMIT raises `error`, after committing when `committed` (an interrupt that
+    lands once DuckDB has written the commit) or before (a commit that cannot be written)."""
+
+    def __init__(self, con, error, committed):
+        self._con, self._error, self._committed = con, error, committed
+
+    def execute(self, sql, *args):
+        if sql.strip().lower() == "commit":
+            if self._committed:
+                self._con.execute(sql)
+            raise self._error
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_a_commit_that_fails_raises_its_own_error_and_leaves_the_previous_snapshot(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_records(db, tmp_path / "data", DAY1, {"us-east-1": [instance("a")]})
+    folder, manifest = stage_run(tmp_path / "data", DAY1, {"us-east-1": [instance("a"), instance("b")]})
+    con = connect(db)
+    try:
+        with pytest.raises(duckdb.IOException, match="Cannot open file"):  # not "cannot rollback - no transaction"
+            load_run(_CommitFails(con, duckdb.IOException("Cannot open file \"w.duckdb.wal\""), committed=False), folder, manifest)
+    finally:
+        con.close()
+    assert query(db, "select name from current_instances") == [("a",)]
+
+
+def test_an_interrupt_after_the_commit_is_raised_as_such_and_the_snapshot_is_loaded(tmp_path):
+    db = tmp_path / "w.duckdb"
+    folder, manifest = stage_run(tmp_path / "data", DAY1, {"us-east-1": [instance("a"), instance("b")]})
+    con = connect(db)
+    try:
+        with pytest.raises(duckdb.InterruptException):
+            load_run(_CommitFails(con, duckdb.InterruptException("Query interrupted"), committed=True), folder, manifest)
+    finally:
+        con.close()
+    assert query(db, "select name from current_instances order by 1") == [("a",), ("b",)]
+    assert query(db, "select count(*) from extraction_runs where run_id = ?", [manifest["run_id"]]) == [(1,)]
+
+
+def test_a_reader_copy_that_cannot_be_written_does_not_undo_or_fail_the_load(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_records(db, tmp_path / "data", DAY1, {"us-east-1": [instance("a")]})
+    blocked = reader_path(db).with_name(reader_path(db).name + ".tmp")
+    blocked.mkdir()
+    (blocked / "x").write_text("a directory where the copy's temporary file goes: it cannot be written")
+    load_records(db, tmp_path / "data", DAY2, {"us-east-1": [instance("a"), instance("b")]})
+    assert query(db, "select snapshot_date, count(*) from current_instances group by all") == [(DAY2, 2)]
+    assert query(reader_path(db), "select snapshot_date, count(*) from current_instances group by all") == [(DAY1, 1)]
+    assert (blocked / "x").exists()  # what was there is not ours to remove
