@@ -222,6 +222,22 @@ def _check_profile(given):
         )
 
 
+def _check_credentials(profile):
+    """No credentials at all would fail every region the same way, and record them all as failed: said up front."""
+    import boto3
+    import botocore.exceptions
+
+    try:
+        found = boto3.Session(profile_name=profile).get_credentials()
+    except botocore.exceptions.BotoCoreError as error:  # e.g. an expired SSO session
+        raise CliError(f"AWS credentials could not be loaded: {error}",
+                       hint="refresh them (e.g. `aws sso login`) and run again") from None
+    if found is None:
+        raise CliError("no AWS credentials found (environment, ~/.aws files, SSO, container or instance role)",
+                       hint="configure credentials; a local or compatible endpoint accepts any: "
+                       "export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x")
+
+
 def _path(text):
     """A file or folder path; an empty one (a variable set to nothing) would land in the working directory."""
     if not text.strip():
@@ -243,7 +259,8 @@ def _account_id(text):
     return text
 
 
-def _check_snapshot_date(date, hint="--date names the day a snapshot stands for: today (the default) or a past day"):
+def _check_snapshot_date(date, hint="--date names the day a snapshot stands for: today (the default), a past day, or "
+                         "tomorrow (for schedules in zones ahead of UTC)"):
     """Dates the job's daily partitions hold: from their start to tomorrow (UTC) for schedules ahead of UTC."""
     from pipelines.assets import PARTITIONS
 
@@ -286,6 +303,7 @@ def cmd_run(args, show_summary=True):
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
     _check_profile(args.profile)
+    _check_credentials(args.profile)
     findings, warnings, outcome, started = [], [], {}, time.time()
     ok, message = run_job(
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
@@ -396,6 +414,9 @@ def cmd_demo(args):
     nights = [(date, (date - day_zero).days) for date in (yesterday, today)]
     print(f"local Lightsail endpoint with a generated fleet of {args.size} instances on {day_zero}, served as it is "
           f"on {yesterday} and {today} (nights of change since: {nights[0][1]} and {nights[1][1]})")
+    if _has_snapshot(args.db, yesterday):  # an earlier demo loaded it: days already loaded are not rewritten
+        print(f"snapshot {yesterday} is already in {args.db}; loading {today}")
+        nights = nights[1:]
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
     os.environ.pop("AWS_PROFILE", None)
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
@@ -412,6 +433,21 @@ def cmd_demo(args):
             print(f"snapshot {date} loaded; now the next night's fleet, with its changes:")
     _print_changes(args.db, today)
     return 0
+
+
+def _has_snapshot(db, date):
+    """Whether the warehouse holds a snapshot of `date` (of any region)."""
+    from pipelines.readout import open_for_reading
+    from pipelines.status import has_table
+
+    if not Path(db).exists():
+        return False
+    con = open_for_reading(db)
+    try:
+        return has_table(con, "snapshots") and con.execute(
+            "select count(*) from snapshots where snapshot_date = ?", [date]).fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def _first_snapshot_date(db):

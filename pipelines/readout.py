@@ -51,6 +51,8 @@ def report_text(path, name=None, fmt="table"):
     try:
         if not name:
             names = status.report_names(con)
+            if fmt != "table":  # what a script asked for: the list in that format too
+                return render(["report"], [(n,) for n in names], fmt)
             return "Reports: " + (", ".join(names) if names else "none yet (a load creates them)")
         return render(*status.read_report(con, name), fmt)
     finally:

@@ -141,6 +141,12 @@ def test_report_prints_a_view_as_table_csv_and_json(db, capsys, fleet):
     assert main(["report", "test_regions", "--db", db, "--format", "json"]) == 0
     assert {r["region"]: r["instances"] for r in json.loads(capsys.readouterr().out)} == expected
 
+    assert main(["report", "--db", db, "--format", "json"]) == 0  # the list of reports, as JSON too
+    listed = [r["report"] for r in json.loads(capsys.readouterr().out)]
+    assert "test_regions" in listed and "firewall_exposure" in listed
+    assert main(["report", "--db", db, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "report"
+
 
 def test_an_unknown_report_is_one_line_naming_the_reports_there_are(db, capsys):
     assert main(["report", "nope", "--db", db]) == 1
@@ -463,9 +469,19 @@ def test_the_demo_loads_two_nights_and_ends_with_what_changed(tmp_path, capsys, 
         finally:
             con.close()
 
-    before = history()
+    def loads():
+        con = connect(db, read_only=True)
+        try:
+            return con.execute("select snapshot_date::varchar, region, run_id, loaded_at from snapshots order by all").fetchall()
+        finally:
+            con.close()
+
+    before, loaded_before = history(), loads()
     # the next day: nights count from the warehouse's first snapshot, so 12-02 is served as it was, not rewritten
+    capsys.readouterr()
     assert main(["demo", "--size", "400", "--db", str(db), "--data-dir", str(tmp_path / "data"), "--date", "2026-12-03"]) == 0
+    assert f"snapshot 2026-12-02 is already in {db}; loading 2026-12-03" in capsys.readouterr().out
+    assert [row for row in loads() if row[0] != "2026-12-03"] == loaded_before  # not even loaded again
     after = history()
     assert after[0][:2] == before[0] and [c for c in after[1] if c[0] == "2026-12-02"] == before[1]
     assert [d for d, *_ in after[0]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
@@ -731,3 +747,14 @@ def test_empty_paths_and_region_lists_from_the_environment_are_refused(endpoint,
     err = capsys.readouterr().err
     assert "LIGHTSAIL_WAREHOUSE_REGIONS=' , ' names no region" in err
     assert not (tmp_path / "data" / "runs").exists()
+
+
+def test_no_credentials_at_all_are_refused_before_anything_runs_or_is_recorded(endpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    assert _run(endpoint, tmp_path, "--quiet") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["error: no AWS credentials found (environment, ~/.aws files, SSO, container or instance role)",
+                   "hint: configure credentials; a local or compatible endpoint accepts any: "
+                   "export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x"]
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "data").exists()
