@@ -382,10 +382,11 @@ def _run_failure_hint(args, folder, message, loaded):
     if message.startswith(("every region failed", "partial snapshot")):  # recorded in extraction_runs
         status = f"`lightsail-warehouse status --db {shlex.quote(args.db)}` shows each region's last error"
         return "; ".join(filter(None, [status, debug])) if loaded or Path(args.db).exists() else debug or status
+    replay = f"the extraction is complete: once that is fixed, load it with `{_replay_command(args, folder)}`" if folder else ""
     if not Path(args.db).exists():
-        return "; ".join(filter(None, [f"nothing was loaded ({args.db} does not exist yet)", debug]))
+        return "; ".join(filter(None, [f"nothing was loaded ({args.db} does not exist yet)", replay, debug]))
     if not loaded:
-        return "; ".join(filter(None, ["the warehouse was not changed", debug]))
+        return "; ".join(filter(None, ["the warehouse was not changed", replay, debug]))
     return debug or "the run's errors are above"
 
 

@@ -1,5 +1,6 @@
 """Running the job outside the UI (CLI, demo): the same assets and checks through `dagster.materialize`."""
 
+import json
 import os
 import shlex
 import sys
@@ -119,8 +120,8 @@ def summary(warehouse):
         lines.append("  (no instances)")
     lines += ["", "Tables (all snapshots):"]
     lines += [f"  {name:<34} {n:>9} rows" for name, n in counts.items()]
-    code = (f"import duckdb; duckdb.connect({str(warehouse.path)!r}, read_only=True)"
-            ".sql('select * from current_inventory limit 10').show()")
+    code = (f"import duckdb; duckdb.connect({json.dumps(str(warehouse.path))}, read_only=True)"
+            '.sql("select * from current_inventory limit 10").show()')  # double quotes inside: one clean shell quote
     lines += [
         "",
         f"Warehouse: {os.path.abspath(warehouse.path)}",

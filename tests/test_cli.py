@@ -758,3 +758,26 @@ def test_no_credentials_at_all_are_refused_before_anything_runs_or_is_recorded(e
                    "hint: configure credentials; a local or compatible endpoint accepts any: "
                    "export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x"]
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "data").exists()
+
+
+def test_the_summarys_query_line_runs_as_printed(db, capsys):
+    import subprocess
+
+    from pipelines.resources import WarehouseResource
+    from pipelines.runner import summary
+
+    line = next(x for x in summary(WarehouseResource(path=db)).splitlines() if x.startswith("Query it:"))
+    command = line.removeprefix("Query it:").strip()
+    assert "'\"'\"'" not in command  # one plain quote, easy to copy
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "snapshot_date" in done.stdout and "10 rows" in done.stdout
+
+
+def test_a_warehouse_file_that_is_not_duckdb_fails_the_load_with_a_replay_hint(endpoint, tmp_path, capsys):
+    (tmp_path / "w.duckdb").write_bytes(b"this is not a database" * 100)
+    assert _run(endpoint, tmp_path, "--quiet") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and "w.duckdb" in err[0]
+    assert "the warehouse was not changed; the extraction is complete: once that is fixed, load it with " \
+           "`lightsail-warehouse replay " in err[1]
