@@ -26,7 +26,7 @@ class Account:
     account_id: str | None = None
 
     def __post_init__(self):
-        if not re.match(ACCOUNT_NAME, self.name or ""):
+        if not re.fullmatch(ACCOUNT_NAME.strip("^$"), self.name or ""):
             raise ValueError(f"account name {self.name!r}: use letters, digits, '.', '_' or '-' (it names the account's "
                              "folders), starting with a letter or digit, at most 64 characters")
         if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):

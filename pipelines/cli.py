@@ -39,7 +39,7 @@ def main(argv=None):
         name = "error" if isinstance(error, CliError) else f"error: {type(error).__name__}"
         print(f"{name}: {error}", file=sys.stderr)
         print(f"hint: {getattr(error, 'hint', 'rerun with --debug for the full traceback')}", file=sys.stderr)
-        return getattr(error, "code", 1)
+        return error.code if isinstance(error, CliError) else 1
 
 
 def _parser():
@@ -229,9 +229,9 @@ def _check_credentials(profile):
 
     try:
         found = boto3.Session(profile_name=profile).get_credentials()
-    except botocore.exceptions.BotoCoreError as error:  # e.g. an expired SSO session
+    except botocore.exceptions.BotoCoreError as error:  # e.g. an expired SSO session, a key without its secret
         raise CliError(f"AWS credentials could not be loaded: {error}",
-                       hint="refresh them (e.g. `aws sso login`) and run again") from None
+                       hint="fix the credentials named (an SSO session may need `aws sso login`) and run again") from None
     if found is None:
         raise CliError("no AWS credentials found (environment, ~/.aws files, SSO, container or instance role)",
                        hint="configure credentials; a local or compatible endpoint accepts any: "
@@ -415,7 +415,7 @@ def cmd_demo(args):
     nights = [(date, (date - day_zero).days) for date in (yesterday, today)]
     print(f"local Lightsail endpoint with a generated fleet of {args.size} instances on {day_zero}, served as it is "
           f"on {yesterday} and {today} (nights of change since: {nights[0][1]} and {nights[1][1]})")
-    if _has_snapshot(args.db, yesterday):  # an earlier demo loaded it: days already loaded are not rewritten
+    if _has_snapshot(args.db, yesterday, _split(args.fleet_regions)):  # an earlier demo loaded it: not rewritten
         print(f"snapshot {yesterday} is already in {args.db}; loading {today}")
         nights = nights[1:]
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
@@ -436,8 +436,8 @@ def cmd_demo(args):
     return 0
 
 
-def _has_snapshot(db, date):
-    """Whether the warehouse holds a snapshot of `date` (of any region)."""
+def _has_snapshot(db, date, regions):
+    """Whether the warehouse holds a snapshot of `date` for every one of `regions`."""
     from pipelines.readout import open_for_reading
     from pipelines.status import has_table
 
@@ -446,7 +446,8 @@ def _has_snapshot(db, date):
     con = open_for_reading(db)
     try:
         return has_table(con, "snapshots") and con.execute(
-            "select count(*) from snapshots where snapshot_date = ?", [date]).fetchone()[0] > 0
+            "select count(distinct region) from snapshots where snapshot_date = ? and list_contains(?, region)",
+            [date, regions]).fetchone()[0] == len(set(regions))
     finally:
         con.close()
 
@@ -546,8 +547,10 @@ def cmd_replay(args):
     con, started = connect(args.db), dt.datetime.now(dt.timezone.utc)
     try:
         manifest, inserted = replay_run(con, args.data_dir, args.run)
-    except (KeyboardInterrupt, duckdb.InterruptException):
-        committed = _replay_committed(con, args.run, started)
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and "interrupted" not in str(error).lower():
+            raise
+        committed = _replay_committed(con, args.run, started)  # Ctrl-C inside a statement: DuckDB's "Query interrupted"
         raise CliError("interrupted: " + ("the replay had committed: the snapshot is loaded" if committed
                        else "the replay stopped before its commit: the warehouse was not changed"),
                        hint="run the replay again: it replaces the same snapshot", code=130) from None

@@ -48,6 +48,8 @@ def publish_reader(con):
     try:
         publish_reader_copy(con)
     except (OSError, duckdb.Error) as error:
+        if isinstance(error, duckdb.InterruptException) or "interrupted" in str(error).lower():
+            raise  # Ctrl-C is not a full disk
         reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
         log.warning("the warehouse is loaded, but its reader copy was not refreshed: %s", reason)
         return reason

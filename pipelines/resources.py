@@ -32,7 +32,7 @@ class LightsailResource(dg.ConfigurableResource):
     regions: list[str] = Field(default=[], description="Regions to read; empty = LIGHTSAIL_WAREHOUSE_REGIONS, else every region GetRegions lists.")
     profile: str | None = Field(default=None, description="AWS profile for the base credentials.")
     endpoint_url: str | None = Field(
-        default=None, pattern=r"^https?://[^\s/]+", description="Endpoint override (http:// or https://); AWS_ENDPOINT_URL_LIGHTSAIL also works."
+        default=None, pattern=r"^https?://[^\s/]+(/\S*)?$", description="Endpoint override (http:// or https://); AWS_ENDPOINT_URL_LIGHTSAIL also works."
     )
     account_id: str | None = Field(default=None, description="Account id of the default account (else STS, else the ARNs served).")
     accounts: list[AccountConfig] = Field(default=[], description="Accounts to read; empty = the default credentials only.")
@@ -65,7 +65,9 @@ class LightsailResource(dg.ConfigurableResource):
 
         Called at run time only: discovery is an AWS call.
         """
-        configured = self.regions
+        configured = [r for r in self.regions if r.strip()]
+        if self.regions and not configured:  # [''] would silently mean every region
+            raise RegionError("lightsail.regions names no region: give region names or leave it empty to read every region")
         if not configured:
             text = os.environ.get("LIGHTSAIL_WAREHOUSE_REGIONS", "")
             configured = [r.strip() for r in text.split(",") if r.strip()]
@@ -93,8 +95,8 @@ class LightsailResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file and the folder for raw pages and staging."""
 
-    path: str = Field(default="data/warehouse.duckdb", min_length=1, description="DuckDB file of the warehouse.")
-    data_dir: str = Field(default="data", min_length=1, description="Folder for raw landing and staged files.")
+    path: str = Field(default="data/warehouse.duckdb", pattern=r"\S", description="DuckDB file of the warehouse.")
+    data_dir: str = Field(default="data", pattern=r"\S", description="Folder for raw landing and staged files.")
     lock_timeout_s: float = Field(default=30.0, ge=0, description="How long to wait for a DuckDB file another process holds.")
     keep_runs_days: int | None = Field(
         default=None, ge=0, le=MAX_KEEP_DAYS,

@@ -16,9 +16,14 @@ prev as (
     from snapshots as s join cur using (account_id, region)
     where s.snapshot_date < $d group by all
 ),
-now_i as (select account_id, region, arn from instances where snapshot_date = $d),
+present as (  -- as instance_changes counts them: a quarantined record's instance is there, only unreadable
+    select account_id, region, snapshot_date, arn from instances
+    union
+    select account_id, region, snapshot_date, instance_arn from quarantine where instance_arn is not null
+),
+now_i as (select account_id, region, arn from present where snapshot_date = $d),
 prev_i as (
-    select i.account_id, i.region, i.arn from instances as i
+    select i.account_id, i.region, i.arn from present as i
     join prev as p on p.account_id = i.account_id and p.region = i.region and p.prev_date = i.snapshot_date
 )
 select c.account_id, c.region, p.prev_date,

@@ -781,3 +781,37 @@ def test_a_warehouse_file_that_is_not_duckdb_fails_the_load_with_a_replay_hint(e
     assert err[0].startswith("error: ") and "w.duckdb" in err[0]
     assert "the warehouse was not changed; the extraction is complete: once that is fixed, load it with " \
            "`lightsail-warehouse replay " in err[1]
+
+
+def test_an_interrupted_replay_exits_130_saying_whether_it_committed(endpoint, tmp_path, monkeypatch, capsys):
+    import pipelines.load
+
+    assert _run(endpoint, tmp_path, "--quiet") == 0
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        (run_id,) = con.execute("select any_value(run_id) from snapshots").fetchone()
+    finally:
+        con.close()
+    capsys.readouterr()
+
+    def interrupted(*_):
+        raise RuntimeError("Query interrupted")  # what DuckDB 2 raises when Ctrl-C lands inside a statement
+
+    replay = ["replay", run_id, "--db", str(tmp_path / "w.duckdb"), "--data-dir", str(tmp_path / "data")]
+    with monkeypatch.context() as patch:
+        patch.setattr(pipelines.load, "_insert_parquet", interrupted)
+        assert main(replay) == 130
+    assert capsys.readouterr().err.splitlines() == [
+        "error: interrupted: the replay stopped before its commit: the warehouse was not changed",
+        "hint: run the replay again: it replaces the same snapshot",
+    ]
+    publish = pipelines.load.publish_reader_copy
+
+    def interrupted_after_commit(con):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipelines.load, "publish_reader_copy", interrupted_after_commit)
+        assert main(replay) == 130
+    assert capsys.readouterr().err.splitlines()[0] == "error: interrupted: the replay had committed: the snapshot is loaded"
+    assert publish is pipelines.load.publish_reader_copy

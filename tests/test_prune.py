@@ -51,11 +51,11 @@ def test_prune_command_lists_then_removes(tmp_path, capsys):
     _run_folder(tmp_path, today, "new")
     assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("would remove 1 snapshot dates of run folders (2.0 MB) older than ")
+    assert out[0].startswith("would remove 1 snapshot date of run folders (2.0 MB) older than ")
     assert out[1].strip().startswith(str(tmp_path / "runs" / (today - dt.timedelta(days=3)).isoformat()))
     assert (tmp_path / "runs" / (today - dt.timedelta(days=3)).isoformat()).exists()
     assert main(["prune", "--keep-days", "1", "--data-dir", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.startswith("removed 1 snapshot dates")
+    assert capsys.readouterr().out.startswith("removed 1 snapshot date of")
     assert [p.name for p in (tmp_path / "runs").iterdir()] == [today.isoformat()]
     for days in ("-1", "99999999", "ten"):
         with pytest.raises(SystemExit) as refused:

@@ -204,3 +204,68 @@ def test_an_alias_only_rule_whose_ports_another_rule_opens_to_cidrs_is_not_alias
     assert query(db, "select instance_name, from_port, to_port from report_firewall_alias_only_rules") == [
         ("only-alias", 22, 22), ("partly", 20, 30),
     ]
+
+
+def test_a_rule_subsumed_by_another_does_not_decide_whether_access_widened_or_narrowed(wh):
+    db, root = wh
+    load_records(db, root, D1, {"us-east-1": [
+        instance("shrinks", ports=[port(22), port(0, 65535)]),
+        instance("grows", ports=[port(0, 1024)]),
+    ]})
+    load_records(db, root, D2, {"us-east-1": [
+        instance("shrinks", ports=[port(0, 1024)]),
+        instance("grows", ports=[port(22), port(0, 65535)]),
+    ]})
+    assert [row[2:] for row in _firewall_changes(db)] == [
+        ("grows", "opened", None, "inbound tcp 22 from 0.0.0.0/0"),  # already open through the wider rule
+        ("grows", "widened", "inbound tcp 0-1024 from 0.0.0.0/0", "inbound tcp 0-65535 from 0.0.0.0/0"),
+        ("shrinks", "closed", "inbound tcp 22 from 0.0.0.0/0", None),
+        ("shrinks", "narrowed", "inbound tcp 0-65535 from 0.0.0.0/0", "inbound tcp 0-1024 from 0.0.0.0/0"),
+    ]
+
+
+def test_sources_written_otherwise_are_no_change_and_icmp_minus_one_is_any_code(wh):
+    db, root = wh
+    load_records(db, root, D1, {"us-east-1": [
+        instance("case", ports=[port(443, cidrs=[], ipv6=["2001:DB8::/32"])]),
+        instance("ping", ports=[port(8, 0, "icmp")]),
+    ]})
+    load_records(db, root, D2, {"us-east-1": [
+        instance("case", ports=[port(443, cidrs=[], ipv6=["2001:db8::/32"])]),
+        instance("ping", ports=[port(8, -1, "icmp")]),
+    ]})
+    assert [row[2:] for row in _firewall_changes(db)] == [
+        ("ping", "widened", "inbound icmp 8/0 from 0.0.0.0/0", "inbound icmp 8/-1 from 0.0.0.0/0"),
+    ]
+
+
+def test_an_instance_absent_for_a_night_is_removed_then_added_and_not_compared_across_the_gap(wh):
+    db, root = wh
+    load_records(db, root, D1, {"us-east-1": [instance("x", bundle="micro_3_0"), instance("stay")]})
+    load_records(db, root, D2, {"us-east-1": [instance("stay")]})
+    load_records(db, root, D3, {"us-east-1": [instance("x", bundle="large_3_0"), instance("stay")]})
+    assert query(db, "select snapshot_date, change, instance_name from instance_changes order by all") == [
+        (D2, "removed", "x"), (D3, "added", "x"),
+    ]
+    assert query(db, "select * from instance_field_changes where instance_name = 'x'") == []
+    assert query(db, "select snapshot_date, previous_date, instance_name from instance_pairs order by all") == [
+        (D2, D1, "stay"), (D3, D2, "stay"),
+    ]
+
+
+def test_an_arn_listed_twice_in_one_snapshot_is_never_paired_with_itself(wh):
+    db, root = wh
+    load_records(db, root, D1, {"us-east-1": [instance("x", bundle="a")]})
+    load_records(db, root, D2, {"us-east-1": [instance("x", bundle="b"), instance("x", bundle="c")]})
+    assert query(db, "select snapshot_date, previous_date from instance_pairs") == [(D2, D1)]
+    assert query(db, "select previous_date, old_value, new_value from instance_field_changes "
+                     "where field = 'bundle_id' order by all") == [(D1, "a", "b"), (D1, "a", "c")]
+
+
+def test_text_that_is_not_an_address_is_compared_as_text(wh):
+    db, root = wh
+    load_records(db, root, D1, {"us-east-1": [instance("a")]})
+    assert query(db, "select cidr_range(':::'), cidr_range('1:2:3:4:5:6:7:8::'), cidr_range('1.2.3.256'), "
+                     "cidr_range('lightsail-connect'), cidr_range('1:2:3:4:5:6:7::').len, cidr_covers(':::', ':::')") == [
+        (None, None, None, None, 128, True),
+    ]

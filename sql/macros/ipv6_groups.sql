@@ -2,7 +2,9 @@
 -- a list of another length when the text is not such an address. Used by cidr_range.
 create or replace macro ipv6_groups(address) as
     case
-        when address like '%::%::%' then []::varchar[]
+        when address like '%::%::%' or address like '%:::%' then []::varchar[]
+        when address like '%::%' and len(list_filter(string_split(replace(address, '::', ':'), ':'), lambda g: g <> '')) > 7
+            then []::varchar[]  -- '::' stands for at least one zero group
         when address like '%::%' then
             list_filter(string_split(split_part(address, '::', 1), ':'), lambda g: g <> '')
             || list_transform(

@@ -4,8 +4,9 @@
 -- CIDR added), fewer narrowed, neither or both changed; coverage is by address (sources_cover), aliases only
 -- match themselves. A closed rule replaced by one whose protocol, range and sources cover it (tcp 80 -> tcp 80-90,
 -- tcp 3389 -> all 0-65535) is widened into the narrowest such rule; an opened rule that a closed one covered
--- (all 0-65535 from 0.0.0.0/0 -> tcp 22 from 0.0.0.0/0) is narrowed from the narrowest such rule. Whatever is
--- left over is opened or closed.
+-- (all 0-65535 from 0.0.0.0/0 -> tcp 22 from 0.0.0.0/0) is narrowed from the narrowest such rule. A closed rule
+-- another old rule covered is not widened, nor an opened rule another new one covers narrowed (tcp 22 + tcp
+-- 0-65535 -> tcp 0-1024 is 0-65535 narrowed, 22 closed). Whatever is left over is opened or closed.
 create or replace view firewall_rule_changes as
 with rules_of as (
     select
@@ -51,16 +52,40 @@ modified as (  -- the address comparison is costly: only on the rules whose sour
     select
         * exclude (change),
         case
-            when sources_cover(new_sources, old_sources) and sources_cover(old_sources, new_sources) then 'changed'
             when sources_cover(new_sources, old_sources) then 'widened'
             when sources_cover(old_sources, new_sources) then 'narrowed'
             else 'changed'
         end as change
     from diff
-    where change = 'modified'
+    where change = 'modified'  -- the same addresses written otherwise (2001:DB8::/32, 2001:db8::/32) are no change
+        and not (sources_cover(new_sources, old_sources) and sources_cover(old_sources, new_sources))
 ),
-closed as (select * from diff where change = 'closed'),
-opened as (select * from diff where change = 'opened'),
+closed as (  -- `subsumed`: another rule of the previous snapshot covered it, so closing it alone shut nothing
+    select d.*, exists (
+        select 1 from prev as r
+        where r.account_id = d.account_id and r.region = d.region and r.next_date = d.snapshot_date
+            and r.instance_arn = d.instance_arn and r.access_direction = d.access_direction
+            and not (r.protocol is not distinct from d.protocol and r.from_port is not distinct from d.from_port
+                     and r.to_port is not distinct from d.to_port)
+            and ports_cover(r.protocol, r.from_port, r.to_port, d.protocol, d.from_port, d.to_port)
+            and sources_cover(r.sources, d.old_sources)
+    ) as subsumed
+    from diff as d
+    where d.change = 'closed'
+),
+opened as (  -- `subsumed`: another rule of this snapshot covers it, so opening it alone let in nothing new
+    select d.*, exists (
+        select 1 from cur as r
+        where r.account_id = d.account_id and r.region = d.region and r.snapshot_date = d.snapshot_date
+            and r.instance_arn = d.instance_arn and r.access_direction = d.access_direction
+            and not (r.protocol is not distinct from d.protocol and r.from_port is not distinct from d.from_port
+                     and r.to_port is not distinct from d.to_port)
+            and ports_cover(r.protocol, r.from_port, r.to_port, d.protocol, d.from_port, d.to_port)
+            and sources_cover(r.sources, d.new_sources)
+    ) as subsumed
+    from diff as d
+    where d.change = 'opened'
+),
 range_widened as (
     select
         cl.account_id, cl.region, cl.snapshot_date, cl.previous_date, cl.instance_arn, cl.instance_name,
@@ -68,7 +93,8 @@ range_widened as (
         op.protocol as new_protocol, op.from_port as new_from, op.to_port as new_to, cl.old_value, op.new_value
     from closed as cl
     join opened as op using (account_id, region, snapshot_date, instance_arn, access_direction)
-    where ports_cover(op.protocol, op.from_port, op.to_port, cl.protocol, cl.from_port, cl.to_port)
+    where not cl.subsumed
+        and ports_cover(op.protocol, op.from_port, op.to_port, cl.protocol, cl.from_port, cl.to_port)
         and sources_cover(op.new_sources, cl.old_sources)
     qualify row_number() over (
         partition by cl.account_id, cl.region, cl.snapshot_date, cl.instance_arn, cl.access_direction, cl.protocol,
@@ -83,7 +109,8 @@ range_narrowed as (  -- among the opened rules no closed one was widened into, a
         op.protocol as new_protocol, op.from_port as new_from, op.to_port as new_to, cl.old_value, op.new_value
     from opened as op
     join closed as cl using (account_id, region, snapshot_date, instance_arn, access_direction)
-    where ports_cover(cl.protocol, cl.from_port, cl.to_port, op.protocol, op.from_port, op.to_port)
+    where not op.subsumed
+        and ports_cover(cl.protocol, cl.from_port, cl.to_port, op.protocol, op.from_port, op.to_port)
         and sources_cover(cl.old_sources, op.new_sources)
         and not exists (
             select 1 from range_widened as w
