@@ -298,13 +298,18 @@ def cmd_run(args, show_summary=True):
         regions=_split(args.regions), endpoint_url=args.endpoint_url, profile=args.profile,
         account_id=args.account_id, include_health_status=not args.no_health_status, max_workers=args.max_workers,
     )
-    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir, keep_runs_days=keep_runs_days_from_env())
+    try:
+        keep_runs_days = keep_runs_days_from_env()
+    except ValueError as error:
+        raise CliError(str(error), hint="a whole number of days, or unset it to keep every run folder") from None
+    warehouse = WarehouseResource(path=args.db, data_dir=args.data_dir, keep_runs_days=keep_runs_days)
     progress = ProgressResource(stderr=not getattr(args, "quiet", False), interval_s=1.0)
     snapshot_date = args.date or dt.datetime.now(dt.timezone.utc).date()
     _check_snapshot_date(snapshot_date)
     _check_profile(args.profile)
     _check_credentials(args.profile)
     findings, warnings, outcome, started = [], [], {}, time.time()
+    dates_before = _run_dates(args.data_dir)
     ok, message = run_job(
         lightsail, warehouse, snapshot_date, progress=progress, log_level="INFO" if args.debug else "CRITICAL",
         findings=findings, warnings=warnings, outcome=outcome,
@@ -326,6 +331,10 @@ def cmd_run(args, show_summary=True):
             print(f"warning: {line}", file=sys.stderr)
         for line in findings:
             print(f"check: {line}", file=sys.stderr)
+        pruned = sorted(dates_before - _run_dates(args.data_dir))
+        if pruned:  # warehouse.keep_runs_days / LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS after the load
+            print(f"pruned: the run folders of {plural(len(pruned), 'snapshot date')} more than {warehouse.keep_runs_days} "
+                  f"days old ({', '.join(pruned)}) under {Path(args.data_dir) / 'runs'}", file=sys.stderr)
         if loaded and not published and code != 130:
             print(f"warning: the reader copy {copy} was not refreshed (it needs room for a second copy of the "
                   "warehouse): readers of it see the previous load until the next one; --debug shows why", file=sys.stderr)
@@ -347,6 +356,12 @@ def cmd_run(args, show_summary=True):
         for stream in (sys.stdout, sys.stderr):  # nobody reads them: later writes (at exit too) go nowhere
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     return code
+
+
+def _run_dates(data_dir):
+    """The snapshot dates that have run folders under `data_dir`."""
+    runs = Path(data_dir) / "runs"
+    return {p.name for p in runs.iterdir() if p.is_dir()} if runs.is_dir() else set()
 
 
 def _run_committed(db, run_id):

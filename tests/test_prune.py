@@ -97,5 +97,22 @@ def test_a_bad_retention_setting_stops_the_run_before_it_starts(endpoint, tmp_pa
     db = tmp_path / "w.duckdb"
     assert main(["run", "--endpoint-url", endpoint.url, "--regions", "us-east-1", "--db", str(db),
                  "--data-dir", str(tmp_path / "data"), "--quiet"]) == 1
-    assert capsys.readouterr().err.startswith("error: ValueError: LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS must be ")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS must be ")
+    assert err[1] == "hint: a whole number of days, or unset it to keep every run folder"
     assert not db.exists() and not (tmp_path / "data").exists()  # refused before any request or load
+
+
+def test_a_run_that_prunes_says_what_it_removed(endpoint, tmp_path, capsys, monkeypatch):
+    data, db = tmp_path / "data", tmp_path / "w.duckdb"
+    today = dt.datetime.now(dt.timezone.utc).date()
+    old_day = today - dt.timedelta(days=5)
+    run = ["run", "--endpoint-url", endpoint.url, "--regions", "us-east-1", "--db", str(db), "--data-dir", str(data), "--quiet"]
+    assert main([*run, "--date", old_day.isoformat()]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("LIGHTSAIL_WAREHOUSE_KEEP_RUNS_DAYS", "2")
+    assert main([*run, "--date", today.isoformat()]) == 0
+    assert f"pruned: the run folders of 1 snapshot date more than 2 days old ({old_day}) under {data / 'runs'}" \
+        in capsys.readouterr().err.splitlines()
+    assert main([*run, "--date", today.isoformat()]) == 0
+    assert "pruned" not in capsys.readouterr().err  # nothing more to remove: nothing said
