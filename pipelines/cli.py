@@ -336,7 +336,7 @@ def cmd_run(args, show_summary=True):
             print(f"pruned: the run folders of {plural(len(pruned), 'snapshot date')} more than {warehouse.keep_runs_days} "
                   f"days old ({', '.join(pruned)}) under {Path(args.data_dir) / 'runs'}", file=sys.stderr)
         if loaded and not published and code != 130:
-            print(f"warning: the reader copy {copy} was not refreshed (it needs room for a second copy of the "
+            print(f"warning: the reader copy {copy} was not refreshed (e.g. no room for a second copy of the "
                   "warehouse): readers of it see the previous load until the next one; --debug shows why", file=sys.stderr)
         if code == 130 and loaded:
             unpublished = "" if published else "; its reader copy was not refreshed"

@@ -54,7 +54,7 @@ class LightsailResource(dg.ConfigurableResource):
     def account_list(self):
         if not self.accounts:
             return [Account(account_id=self.account_id)]
-        names = [a.name for a in self.accounts]
+        names = [a.name.lower() for a in self.accounts]  # Prod and prod share a folder where case does not count
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:  # each account's pages land in a folder of its name: two would overwrite each other
             raise ValueError(f"lightsail.accounts: each account needs its own name; given more than once: {', '.join(twice)}")

@@ -729,7 +729,7 @@ def test_a_reader_copy_that_cannot_be_written_is_a_warning_of_a_run_that_loaded(
     assert _run(endpoint, tmp_path, "--quiet") == 0
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "reader copy" in line] == [
-        f"warning: the reader copy {reader_path(tmp_path / 'w.duckdb')} was not refreshed (it needs room for a second copy "
+        f"warning: the reader copy {reader_path(tmp_path / 'w.duckdb')} was not refreshed (e.g. no room for a second copy "
         "of the warehouse): readers of it see the previous load until the next one; --debug shows why",
     ]
     assert not any(line.startswith("error") for line in err)

@@ -285,7 +285,7 @@ def test_settings_that_cannot_work_are_refused_before_a_run_starts(resource, set
 
 
 def test_two_accounts_of_the_same_name_are_refused_before_anything_is_read(warehouse):
-    twice = LightsailResource(regions=["us-east-1"], accounts=[{"name": "ops", "profile": "a"}, {"name": "ops", "profile": "b"}])
+    twice = LightsailResource(regions=["us-east-1"], accounts=[{"name": "ops", "profile": "a"}, {"name": "OPS", "profile": "b"}])
     with pytest.raises(ValueError, match="given more than once: ops"):
         twice.plan(SNAPSHOT)
     ok, error = run_job(twice, warehouse, SNAPSHOT)
