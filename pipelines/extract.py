@@ -36,6 +36,10 @@ class PageTokenRejected(Exception):
     """The service refused a page token mid-listing (expired or invalid): the listing cannot be resumed."""
 
 
+class Stopped(Exception):
+    """The run is stopping (Ctrl-C, a terminated Dagster run): no more requests, retries or back-offs."""
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """How to reach Lightsail: credentials profile, endpoint override and retry policy."""
@@ -107,15 +111,17 @@ def _keep_raw_body(response_dict, customized_response_dict, **_):
     customized_response_dict[_RAW] = body
 
 
-def iter_pages(client, include_health_status=True, stats=None, settings=None):
+def iter_pages(client, include_health_status=True, stats=None, settings=None, stop=None):
     """Yield every page of GetInstances for the client's region, in order, each exactly once.
 
-    Pages are yielded as they arrive and not kept, so memory does not grow with the region's size.
+    Pages are yielded as they arrive and not kept, so memory does not grow with the region's size. Once `stop`
+    (a threading.Event) is set, the next request, retry or back-off raises Stopped instead: an interrupted run
+    does not wait out botocore's retries against an endpoint that does not answer.
     """
     stats = stats if stats is not None else RegionStats()
     settings = settings or ClientSettings()
     token, number, failures = None, 0, 0
-    with _counting_requests(client, stats):
+    with _counting_requests(client, stats), _stopping(client, stop):
         while True:
             try:
                 before = stats.attempts
@@ -124,12 +130,18 @@ def iter_pages(client, include_health_status=True, stats=None, settings=None):
                     yield Page(number=number, body=page[_RAW], attempts=stats.attempts - before)
                     token, number, failures, before = page.get("nextPageToken"), number + 1, 0, stats.attempts
                 return
+            except Stopped:
+                raise
             except Exception as error:
                 failures += 1
                 _raise_unless_worth_resuming(error, token, number, failures, settings, stats)
                 stats.resumes += 1
                 stats.quota_exhausted += bool(_response_metadata(error).get("RetryQuotaReached"))
-                time.sleep(random.random() * min(20.0, settings.page_backoff_s * 2 ** (failures - 1)))
+                delay = random.random() * min(20.0, settings.page_backoff_s * 2 ** (failures - 1))
+                if stop is not None and stop.wait(delay):
+                    raise Stopped(f"stopped while waiting to ask for page {number} again") from error
+                if stop is None:
+                    time.sleep(delay)
 
 
 def _raise_unless_worth_resuming(error, token, number, failures, settings, stats):
@@ -149,6 +161,27 @@ def _paginate(client, include_health_status, token):
     return client.get_paginator("get_instances").paginate(
         includeHealthStatus=include_health_status, PaginationConfig=config
     )
+
+
+@contextmanager
+def _stopping(client, stop):
+    """Before each request and before each of botocore's retries (ahead of its back-off): raise Stopped once `stop` is set."""
+    if stop is None:
+        yield
+        return
+
+    def check(**_):
+        if stop.is_set():
+            raise Stopped("the run is stopping")
+
+    events = [f"before-send.{SERVICE}.GetInstances", f"needs-retry.{SERVICE}.GetInstances"]
+    for event in events:
+        client.meta.events.register_first(event, check)
+    try:
+        yield
+    finally:
+        for event in events:
+            client.meta.events.unregister(event, check)
 
 
 @contextmanager

@@ -205,7 +205,7 @@ def _land_and_stage(plan, folder, client, result, stats, progress, stop=None):
     account, region = result["account"], result["region"]
     stager, held = None, []
     try:
-        for page in iter_pages(client, plan.include_health_status, stats, plan.client):
+        for page in iter_pages(client, plan.include_health_status, stats, plan.client, stop):
             if stager is None:
                 served = _account_from_records(page.records)
                 if result["account_id"] and served and served != result["account_id"]:

@@ -66,3 +66,29 @@ def test_page_token_is_read_without_decoding_and_only_at_the_top_level():
     assert page_token(b'{"instances":[{"x":{"nextPageToken":"no"}}],"nextPageToken":"yes"}') == "yes"
     assert page_token(b'{ "instances" : [ ] ,\n "nextPageToken" : "t3" }\n') == "t3"
     assert page_token(b'{"instances":[],"nextPageToken":"a\\"b"}') == 'a"b'
+
+
+def test_a_stopping_run_does_not_wait_out_botocores_retries(tmp_path):
+    import threading
+
+    from pipelines.extract import Stopped
+    from tests.conftest import closed_port_url
+
+    stop, calls = threading.Event(), []
+    client = make_client(ClientSettings(endpoint_url=closed_port_url(), max_attempts=10), "us-east-1")
+
+    def interrupt_on_second_attempt(**_):
+        calls.append(1)
+        if len(calls) == 2:
+            stop.set()  # Ctrl-C arrives while botocore is retrying a refused connection
+
+    client.meta.events.register("before-send.lightsail.GetInstances", interrupt_on_second_attempt)
+    stats = RegionStats()
+    with pytest.raises(Stopped):
+        list(iter_pages(client, stats=stats, stop=stop))
+    assert stats.attempts == 2  # not the 10 botocore would make, with back-off between them
+    assert stats.resumes == 0
+
+    with pytest.raises(Stopped):  # a run already stopping sends nothing
+        list(iter_pages(client, stats=(idle := RegionStats()), stop=stop))
+    assert idle.attempts == 0
