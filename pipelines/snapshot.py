@@ -77,8 +77,9 @@ def extract_run(plan, root, run_id=None, progress=None, earlier_account_ids=None
                    for ctx, region, stats in targets]
         results = [future.result() for future in futures]
     except BaseException:
-        # Interrupted (Ctrl-C, a Dagster run terminated): the region threads stop after the page in hand,
-        # land what they hold, and no manifest is written (the run never counts as extracted).
+        # Interrupted (Ctrl-C, a Dagster run terminated): the region threads stop after the page in hand, or before
+        # their next request or retry (pipelines.extract.Stopped), land what they hold, and no manifest is written
+        # (the run never counts as extracted).
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
