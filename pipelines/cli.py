@@ -368,6 +368,7 @@ def _run_committed(db, run_id):
     """Whether the warehouse holds run `run_id`'s record, i.e. its load committed; None when that cannot be read."""
     import duckdb
 
+    from pipelines.status import has_table
     from pipelines.warehouse import WarehouseLocked, connect
 
     if not run_id or not Path(db).exists():
@@ -377,7 +378,7 @@ def _run_committed(db, run_id):
     except (WarehouseLocked, duckdb.Error, OSError):
         return None
     try:
-        if not con.execute("select count(*) from duckdb_tables() where table_name = 'extraction_runs'").fetchone()[0]:
+        if not has_table(con, "extraction_runs"):
             return False
         return con.execute("select count(*) from extraction_runs where run_id = ?", [run_id]).fetchone()[0] > 0
     except duckdb.Error:

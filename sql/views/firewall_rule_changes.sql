@@ -60,32 +60,30 @@ modified as (  -- the address comparison is costly: only on the rules whose sour
     where change = 'modified'  -- the same addresses written otherwise (2001:DB8::/32, 2001:db8::/32) are no change
         and not (sources_cover(new_sources, old_sources) and sources_cover(old_sources, new_sources))
 ),
-closed as (  -- `subsumed`: another rule of the previous snapshot covered it, so closing it alone shut nothing
+sides as (  -- every rule of a compared pair of snapshots: the old ones (on the later date) and the new ones
+    select 'closed' as side, account_id, region, next_date as snapshot_date, instance_arn, access_direction,
+           protocol, from_port, to_port, sources
+    from prev
+    union all
+    select 'opened', account_id, region, snapshot_date, instance_arn, access_direction, protocol, from_port, to_port, sources
+    from cur
+),
+ended as (  -- `subsumed`: another rule of the same side covered it, so closing (opening) it alone shut (let in) nothing
     select d.*, exists (
-        select 1 from prev as r
-        where r.account_id = d.account_id and r.region = d.region and r.next_date = d.snapshot_date
-            and r.instance_arn = d.instance_arn and r.access_direction = d.access_direction
+        select 1 from sides as r
+        where r.side = d.change and r.account_id = d.account_id and r.region = d.region
+            and r.snapshot_date = d.snapshot_date and r.instance_arn = d.instance_arn
+            and r.access_direction = d.access_direction
             and not (r.protocol is not distinct from d.protocol and r.from_port is not distinct from d.from_port
                      and r.to_port is not distinct from d.to_port)
             and ports_cover(r.protocol, r.from_port, r.to_port, d.protocol, d.from_port, d.to_port)
-            and sources_cover(r.sources, d.old_sources)
+            and sources_cover(r.sources, coalesce(d.old_sources, d.new_sources))
     ) as subsumed
     from diff as d
-    where d.change = 'closed'
+    where d.change in ('closed', 'opened')
 ),
-opened as (  -- `subsumed`: another rule of this snapshot covers it, so opening it alone let in nothing new
-    select d.*, exists (
-        select 1 from cur as r
-        where r.account_id = d.account_id and r.region = d.region and r.snapshot_date = d.snapshot_date
-            and r.instance_arn = d.instance_arn and r.access_direction = d.access_direction
-            and not (r.protocol is not distinct from d.protocol and r.from_port is not distinct from d.from_port
-                     and r.to_port is not distinct from d.to_port)
-            and ports_cover(r.protocol, r.from_port, r.to_port, d.protocol, d.from_port, d.to_port)
-            and sources_cover(r.sources, d.new_sources)
-    ) as subsumed
-    from diff as d
-    where d.change = 'opened'
-),
+closed as (select * from ended where change = 'closed'),
+opened as (select * from ended where change = 'opened'),
 range_widened as (
     select
         cl.account_id, cl.region, cl.snapshot_date, cl.previous_date, cl.instance_arn, cl.instance_name,
